@@ -1,0 +1,58 @@
+"""The ``katib-flows`` command line.
+
+``main`` builds the click group; each command lives in its own module and imports the heavy parts
+(SQLAlchemy, optuna, hera, kubernetes) inside its function, so ``katib-flows --help`` stays fast.
+Errors of katib-flows' own types become one line on stderr and a named exit code; a traceback means a
+bug in katib-flows.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from .. import __version__
+from ..errors import AlreadyExistsError, KatibFlowsError, NotFoundError, SpecError, StoreError
+from . import _exit
+from ._db import db
+from ._lint import lint
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="katib-flows")
+def cli() -> None:
+    """Hyperparameter tuning with Katib v1beta1 Experiments: locally, or as Argo Workflows."""
+
+
+cli.add_command(lint)
+cli.add_command(db)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (tests call this in process)."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="katib-flows", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Interrupted.", err=True)
+        return _exit.INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return _exit.BAD_INPUT
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else _exit.BAD_INPUT
+    except NotFoundError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return _exit.NOT_FOUND
+    except (SpecError, StoreError, AlreadyExistsError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return _exit.BAD_INPUT
+    except KatibFlowsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return _exit.INTERNAL_ERROR
+    return _exit.SUCCEEDED
+
+
+def run() -> None:
+    sys.exit(main())

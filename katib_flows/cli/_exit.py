@@ -1,0 +1,16 @@
+"""Named exit codes of the ``katib-flows`` command; the README lists them for scripts."""
+
+SUCCEEDED = 0
+"""The experiment succeeded: its goal was reached, or its budget was spent when it has no goal."""
+INTERNAL_ERROR = 1
+"""A bug in katib-flows: please report it with the traceback."""
+BAD_INPUT = 2
+"""The command line, a spec file or a store URL is wrong; the message says what to change."""
+EXPERIMENT_FAILED = 3
+"""The experiment failed: too many trials failed (maxFailedTrialCount)."""
+GOAL_NOT_REACHED = 4
+"""The budget was spent (or the search space exhausted) without reaching the objective's goal."""
+NOT_FOUND = 5
+"""The experiment or trial named does not exist in that namespace."""
+INTERRUPTED = 130
+"""Stopped by Ctrl-C or SIGTERM; the experiment can be resumed."""

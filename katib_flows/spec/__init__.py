@@ -1,0 +1,45 @@
+"""Katib's v1beta1 Experiment: models, defaults, rules, loading and trial rendering.
+
+Pure: imports neither the store nor the engine. ``load_file`` is what commands use; ``check_file`` is
+what ``lint`` uses (it reports every problem and never raises for user input).
+"""
+
+from ._kinds import find_container, pod_specs
+from ._load import Checked, check_document, check_file, check_text, load_file, load_text
+from ._models import (
+    AlgorithmSpec,
+    EarlyStoppingSpec,
+    Experiment,
+    ExperimentSpec,
+    MetricsCollectorSpec,
+    ObjectiveSpec,
+    ParameterSpec,
+    TrialTemplate,
+)
+from ._problems import Problem
+from ._render import format_value, render_command, render_object
+from ._search import to_search_problem
+
+__all__ = [
+    "AlgorithmSpec",
+    "Checked",
+    "EarlyStoppingSpec",
+    "Experiment",
+    "ExperimentSpec",
+    "MetricsCollectorSpec",
+    "ObjectiveSpec",
+    "ParameterSpec",
+    "Problem",
+    "TrialTemplate",
+    "check_document",
+    "check_file",
+    "check_text",
+    "find_container",
+    "format_value",
+    "load_file",
+    "load_text",
+    "pod_specs",
+    "render_command",
+    "render_object",
+    "to_search_problem",
+]
