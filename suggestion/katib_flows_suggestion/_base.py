@@ -95,10 +95,14 @@ Decision = Suggestion | Wait | Exhausted
 
 @dataclass(frozen=True)
 class SettingProblem:
-    """A broken rule about ``algorithmSettings``: ``setting`` is the setting's name, or "" for the whole spec."""
+    """A broken rule about ``algorithmSettings``: ``setting`` is the setting's name, or "" for the whole spec.
+
+    ``message`` states the rule and the value that broke it; ``fix`` says what to change.
+    """
 
     setting: str
     message: str
+    fix: str = ""
 
 
 class Algorithm(ABC):

@@ -1,0 +1,31 @@
+"""``random``: independent draws from each parameter's distribution (Katib's hyperopt ``rand.suggest``).
+
+The reference algorithm: the smallest complete implementation of the interface. It ignores the history
+except for its length, which is mixed into the seed so successive calls draw different points. Every
+distribution is honoured (see ``_space.from_unit``), and values land on the step lattice when a step is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from katib_flows_suggestion._base import Algorithm, Decision, Problem, SettingProblem, Suggestion, Trial
+from katib_flows_suggestion._rules import SCHEMAS, base_seed, check_algorithm, read_settings
+from katib_flows_suggestion._seed import generator
+from katib_flows_suggestion._space import from_unit
+
+
+class RandomSearch(Algorithm):
+    """Settings: ``random_state`` (int >= 0) replaces the engine's seed."""
+
+    name = "random"
+    settings = tuple(s.name for s in SCHEMAS["random"])
+
+    def validate(self, problem: Problem) -> list[SettingProblem]:
+        return check_algorithm(self.name, problem)
+
+    def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
+        values = read_settings(self.name, problem)
+        rng = generator(base_seed(values, seed), len(history))
+        draws = rng.random(len(problem.parameters))
+        return Suggestion({p.name: from_unit(p, float(u)) for p, u in zip(problem.parameters, draws, strict=True)})

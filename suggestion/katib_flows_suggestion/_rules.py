@@ -1,0 +1,214 @@
+"""Katib's ``algorithmSettings`` rules for every Katib algorithm, implemented here or not.
+
+``validate_settings`` (the registry) and each algorithm's ``validate`` call ``check_algorithm``; ``suggest``
+reads typed values with ``read_settings``. The rules follow Katib's suggestion services
+(``katib-v1beta1.md`` section 3) and say where we are stricter: a value Katib accepts but that makes its
+service crash at suggestion time (``eta`` 1, ``r_l`` 0, ``n_ei_candidates`` 0) is rejected here instead.
+Unknown setting names are rejected for every algorithm except ``darts``, which, as in Katib, hands all its
+settings to the trial code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from katib_flows_suggestion._base import Problem, SettingProblem
+from katib_flows_suggestion._errors import InvalidSettingsError
+from katib_flows_suggestion._settings import Kind, Parsed, Setting, check, parse
+
+_RANDOM_STATE = Setting("random_state", "int", low=0)
+_N_STARTUP = Setting("n_startup_trials", "int", low=0)
+_N_EI = Setting("n_ei_candidates", "int", low=0, low_open=True)
+
+
+def _positive(name: str, kind: Kind = "float") -> Setting:
+    return Setting(name, kind, low=0, low_open=True)
+
+
+def _at_least(name: str, low: float, kind: Kind = "float") -> Setting:
+    return Setting(name, kind, low=low)
+
+
+SCHEMAS: dict[str, tuple[Setting, ...]] = {
+    "random": (_RANDOM_STATE,),
+    "grid": (_RANDOM_STATE,),
+    "tpe": (
+        Setting("gamma", "float", low=0, high=1, low_open=True, high_open=True),
+        _positive("prior_weight"),
+        _positive("n_EI_candidates", "int"),
+        _RANDOM_STATE,
+        _N_STARTUP,
+        _N_EI,
+    ),
+    "multivariate-tpe": (_N_STARTUP, _N_EI, _RANDOM_STATE),
+    "cmaes": (
+        _RANDOM_STATE,
+        _positive("sigma"),
+        Setting("restart_strategy", "choice", choices=("ipop", "bipop", "none")),
+    ),
+    "sobol": (),
+    "bayesianoptimization": (
+        Setting("base_estimator", "choice", choices=("GP", "RF", "ET", "GBRT")),
+        _at_least("n_initial_points", 0, "int"),
+        Setting("acq_func", "choice", choices=("gp_hedge", "LCB", "EI", "PI", "EIps", "PIps")),
+        Setting("acq_optimizer", "choice", choices=("auto", "sampling", "lbfgs")),
+        _RANDOM_STATE,
+    ),
+    "hyperband": (
+        Setting("r_l", "float", low=0, low_open=True, required=True),
+        Setting("resource_name", "text", required=True),
+        Setting("eta", "float"),
+    ),
+    "pbt": (
+        Setting("suggestion_trial_dir", "text", required=True),
+        Setting("n_population", "int", low=5, required=True),
+        Setting("truncation_threshold", "float", low=0, high=1, required=True),
+        Setting("resample_probability", "float", low=0, high=1),
+    ),
+    "enas": (
+        Setting("controller_hidden_size", "int", low=1),
+        Setting("controller_temperature", "float", low=0, low_open=True, none_allowed=True),
+        Setting("controller_tanh_const", "float", low=0, low_open=True, none_allowed=True),
+        Setting("controller_entropy_weight", "float", low=0, low_open=True, none_allowed=True),
+        Setting("controller_baseline_decay", "float", low=0, high=1, low_open=True),
+        Setting("controller_learning_rate", "float", low=0, high=1, low_open=True),
+        Setting("controller_skip_target", "float", low=0, high=1, low_open=True),
+        Setting("controller_skip_weight", "float", low=0, low_open=True, none_allowed=True),
+        Setting("controller_train_steps", "int", low=1),
+        Setting("controller_log_every_steps", "int", low=1),
+    ),
+    "darts": (
+        _positive("num_epochs", "int"),
+        *(_at_least(name, 0) for name in ("w_lr", "w_lr_min", "alpha_lr", "w_weight_decay", "alpha_weight_decay")),
+        _at_least("w_momentum", 0),
+        _at_least("w_grad_clip", 0),
+        Setting("batch_size", "int", low=1, none_allowed=True),
+        _at_least("num_workers", 0, "int"),
+        *(_at_least(name, 1, "int") for name in ("init_channels", "print_step", "num_nodes", "stem_multiplier")),
+    ),
+}
+
+
+def _grid(problem: Problem) -> list[SettingProblem]:
+    return [
+        SettingProblem(
+            "",
+            f"parameter {p.name} needs feasibleSpace.step: grid enumerates every value, and a double "
+            "parameter has a finite list of values only with a step",
+            f"add feasibleSpace.step to {p.name}, or choose an algorithm that samples (random, tpe)",
+        )
+        for p in problem.parameters
+        if p.type == "double" and not p.step
+    ]
+
+
+def _tpe(problem: Problem) -> list[SettingProblem]:
+    if "n_EI_candidates" in problem.settings and "n_ei_candidates" in problem.settings:
+        return [
+            SettingProblem(
+                "n_ei_candidates",
+                "n_EI_candidates (Katib's name) and n_ei_candidates (optuna's) are the same setting: set only one",
+                "remove n_ei_candidates",
+            )
+        ]
+    return []
+
+
+def _cmaes(problem: Problem) -> list[SettingProblem]:
+    numeric = [p.name for p in problem.parameters if p.type in ("int", "double")]
+    if len(numeric) >= 2:
+        return []
+    return [
+        SettingProblem(
+            "",
+            "CMA-ES only supports two or more dimensional continuous search space: it needs at least two int "
+            f"or double parameters, got {len(numeric)}",
+            "add int or double parameters, or choose another algorithm (tpe, random)",
+        )
+    ]
+
+
+def _hyperband(problem: Problem) -> list[SettingProblem]:
+    settings = problem.settings
+    problems = []
+    resource = settings.get("resource_name")
+    names = [p.name for p in problem.parameters]
+    if resource is not None and resource not in names:
+        problems.append(
+            SettingProblem(
+                "resource_name",
+                f"resource_name must name one of the parameters ({', '.join(names)}), got {resource!r}",
+                "set resource_name to the parameter that holds the training budget (e.g. epochs)",
+            )
+        )
+    try:
+        r_l = float(settings["r_l"])
+        # Katib: int(float(eta)), and a value <= 0 means the default 3.
+        eta = int(float(settings.get("eta", "3"))) if "eta" in settings else 3
+    except (KeyError, ValueError):
+        return problems  # reported by the schema
+    eta = 3 if eta <= 0 else eta
+    if eta == 1:
+        return [
+            *problems,
+            SettingProblem(
+                "eta", "eta must be >= 2 (its integer part is used; <= 0 means 3), got 1", "set eta to 2 or 3"
+            ),
+        ]
+    if not (math.isfinite(r_l) and r_l > 0):
+        return problems
+    s_max = int(math.log(r_l) / math.log(eta))  # truncation, exactly as Katib's service computes it
+    needed = math.ceil(eta**s_max)
+    if problem.parallel_trial_count < needed:
+        problems.append(
+            SettingProblem(
+                "",
+                f"parallelTrialCount must be not less than {needed} (ceil(eta^s_max) with eta={eta}, r_l={r_l:g}, "
+                f"s_max={s_max}), got {problem.parallel_trial_count}",
+                f"raise parallelTrialCount to {needed}, or lower r_l",
+            )
+        )
+    return problems
+
+
+def _pbt(problem: Problem) -> list[SettingProblem]:
+    return [
+        SettingProblem(
+            "",
+            f"parameter {p.name} needs feasibleSpace.step: pbt draws double values from a step grid",
+            f"add feasibleSpace.step to {p.name}",
+        )
+        for p in problem.parameters
+        if p.type == "double" and not p.step
+    ]
+
+
+_EXTRA: dict[str, Callable[[Problem], list[SettingProblem]]] = {
+    "grid": _grid,
+    "tpe": _tpe,
+    "cmaes": _cmaes,
+    "hyperband": _hyperband,
+    "pbt": _pbt,
+}
+
+
+def check_algorithm(name: str, problem: Problem) -> list[SettingProblem]:
+    """Every broken rule of ``problem``'s settings (and space) for the Katib algorithm ``name``."""
+    problems = check(name, problem.settings, SCHEMAS[name], reject_unknown=name != "darts")
+    extra = _EXTRA.get(name)
+    return problems + (extra(problem) if extra else [])
+
+
+def read_settings(name: str, problem: Problem) -> dict[str, Parsed]:
+    """The typed settings ``suggest`` needs; raises ``InvalidSettingsError`` if ``validate`` would complain."""
+    problems = check_algorithm(name, problem)
+    if problems:
+        raise InvalidSettingsError(name, problems)
+    return parse(problem.settings, SCHEMAS[name])
+
+
+def base_seed(settings: dict[str, Parsed], seed: int) -> int:
+    """The experiment's seed: the ``random_state`` setting when it is set, else the seed the engine passed."""
+    random_state = settings.get("random_state")
+    return random_state if isinstance(random_state, int) else seed
