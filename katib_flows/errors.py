@@ -6,6 +6,8 @@ The CLI maps them to exit codes and prints their message, which states the rule,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class KatibFlowsError(Exception):
     """Root of every error katib-flows raises on purpose."""
@@ -14,9 +16,9 @@ class KatibFlowsError(Exception):
 class SpecError(KatibFlowsError):
     """An Experiment document breaks a rule; ``problems`` lists every broken rule found."""
 
-    def __init__(self, message: str, problems: list[object] | None = None) -> None:
+    def __init__(self, message: str, problems: Sequence[object] | None = None) -> None:
         super().__init__(message)
-        self.problems = problems or []
+        self.problems = list(problems or [])
 
 
 class StoreError(KatibFlowsError):

@@ -4,9 +4,9 @@ Pure: imports neither the store nor the engine. ``load_file`` is what commands u
 what ``lint`` uses (it reports every problem and never raises for user input).
 """
 
-from ._kinds import find_container, pod_specs
-from ._load import Checked, check_document, check_file, check_text, load_file, load_text
-from ._models import (
+from katib_flows.spec._kinds import find_container, pod_specs
+from katib_flows.spec._load import Checked, check_document, check_file, check_text, load_file, load_text
+from katib_flows.spec._models import (
     AlgorithmSpec,
     EarlyStoppingSpec,
     Experiment,
@@ -16,9 +16,9 @@ from ._models import (
     ParameterSpec,
     TrialTemplate,
 )
-from ._problems import Problem
-from ._render import format_value, render_command, render_object
-from ._search import to_search_problem
+from katib_flows.spec._problems import Problem
+from katib_flows.spec._render import format_value, render_command, render_object
+from katib_flows.spec._search import to_search_problem
 
 __all__ = [
     "AlgorithmSpec",

@@ -7,8 +7,8 @@ parameter when it lists none, so ``${trialParameters.lr}`` works without boilerp
 
 from __future__ import annotations
 
-from ._kinds import PRIMARY_POD_LABELS, SUCCESS_FAILURE_CONDITIONS
-from ._models import (
+from katib_flows.spec._kinds import PRIMARY_POD_LABELS, SUCCESS_FAILURE_CONDITIONS
+from katib_flows.spec._models import (
     CollectorSpec,
     Experiment,
     FileSystemPath,

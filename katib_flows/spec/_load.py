@@ -16,11 +16,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..errors import SpecError
-from ._defaults import apply_defaults
-from ._models import Experiment, KatibModel
-from ._problems import Problem, join_path, nearest
-from ._rules import check
+from katib_flows.errors import SpecError
+from katib_flows.spec._defaults import apply_defaults
+from katib_flows.spec._models import Experiment, KatibModel
+from katib_flows.spec._problems import Problem, join_path, nearest
+from katib_flows.spec._rules import check
 
 _ENVELOPE_KEYS = {"apiVersion", "kind", "metadata", "spec"}
 
@@ -52,7 +52,7 @@ class _StrictLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         if isinstance(key, str) and key in seen:
             loader.duplicates.append(f"key {key!r} appears twice (line {key_node.start_mark.line + 1})")
         if isinstance(key, str):
@@ -60,38 +60,51 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     return loader.construct_mapping(node, deep=deep)
 
 
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def parse_yaml(text: str, source: str) -> tuple[list[Any], list[Problem]]:
     """All non-empty documents of a YAML stream, or a problem saying where the YAML breaks."""
-    loader = _StrictLoader(text)
-    loader.duplicates = []
+    duplicates: list[str] = []
+    documents = []
     try:
-        documents = []
-        while loader.check_data():  # type: ignore[no-untyped-call]
-            document = loader.get_data()  # type: ignore[no-untyped-call]
-            if document is not None:
-                documents.append(document)
+        loader = _StrictLoader(text)  # reads the first chunk: may already fail on a control character
+        loader.duplicates = duplicates
+        try:
+            while loader.check_data():
+                document = loader.get_data()
+                if document is not None:
+                    documents.append(document)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         reason = getattr(exc, "problem", None) or str(exc)
-        return [], [Problem("", f"is not valid YAML{where}: {reason}", "fix the YAML syntax", rule="yaml",
-                            file=source)]
-    finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
-    problems = [Problem("", d, "keep one of them", rule="duplicate-key", severity="warning", file=source)
-                for d in loader.duplicates]
+        return [], [Problem("", f"is not valid YAML{where}: {reason}", "fix the YAML syntax", rule="yaml", file=source)]
+    problems = [
+        Problem("", d, "keep one of them", rule="duplicate-key", severity="warning", file=source) for d in duplicates
+    ]
     return documents, problems
 
 
 def check_document(document: Any, source: str, base_dir: Path | None = None) -> Checked:
     """Parse, default and check one document (a dict from YAML or JSON)."""
     if not isinstance(document, dict):
-        return Checked(source, None, [Problem("", "must be a mapping (an Experiment or its spec)",
-                                              "start the file with apiVersion/kind/spec or with the spec's fields",
-                                              value=type(document).__name__, rule="document", file=source)])
+        return Checked(
+            source,
+            None,
+            [
+                Problem(
+                    "",
+                    "must be a mapping (an Experiment or its spec)",
+                    "start the file with apiVersion/kind/spec or with the spec's fields",
+                    value=type(document).__name__,
+                    rule="document",
+                    file=source,
+                )
+            ],
+        )
     if not _ENVELOPE_KEYS & document.keys():
         document = {"spec": document}
     try:
@@ -106,8 +119,13 @@ def check_document(document: Any, source: str, base_dir: Path | None = None) -> 
 def check_text(text: str, source: str = "<string>", base_dir: Path | None = None) -> list[Checked]:
     documents, problems = parse_yaml(text, source)
     if not documents:
-        return [Checked(source, None, problems or [Problem("", "holds no document", "write an Experiment",
-                                                            rule="empty", file=source)])]
+        return [
+            Checked(
+                source,
+                None,
+                problems or [Problem("", "holds no document", "write an Experiment", rule="empty", file=source)],
+            )
+        ]
     checked = [check_document(d, source, base_dir) for d in documents]
     checked[0].problems[:0] = problems
     return checked
@@ -119,8 +137,13 @@ def check_file(path: str | Path) -> list[Checked]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return [Checked(str(path), None, [Problem("", f"cannot be read: {reason}", "check the file path",
-                                                  rule="file", file=str(path))])]
+        return [
+            Checked(
+                str(path),
+                None,
+                [Problem("", f"cannot be read: {reason}", "check the file path", rule="file", file=str(path))],
+            )
+        ]
     return check_text(text, str(path), path.resolve().parent)
 
 
@@ -135,8 +158,13 @@ def load_text(text: str, source: str = "<string>") -> Checked:
 
 def _only(checked: list[Checked], source: str) -> Checked:
     if len(checked) != 1:
-        problem = Problem("", f"holds {len(checked)} documents; one Experiment is expected",
-                          "put each Experiment in its own file", rule="one-document", file=source)
+        problem = Problem(
+            "",
+            f"holds {len(checked)} documents; one Experiment is expected",
+            "put each Experiment in its own file",
+            rule="one-document",
+            file=source,
+        )
         raise SpecError(problem.format(), [problem])
     result = checked[0]
     if not result.ok:
@@ -172,9 +200,15 @@ def _unknown_fields(model: BaseModel, path: str) -> list[Problem]:
     valid = [f.alias or name for name, f in type(model).model_fields.items()]
     for key in model.model_extra or {}:
         guess = nearest(key, valid)
-        problems.append(Problem(join_path(path, key) if path else key, "is not a field Katib knows; it is ignored",
-                                f"did you mean {guess!r}?" if guess else f"known fields: {', '.join(valid)}",
-                                rule="unknown-field", severity="warning"))
+        problems.append(
+            Problem(
+                join_path(path, key) if path else key,
+                "is not a field Katib knows; it is ignored",
+                f"did you mean {guess!r}?" if guess else f"known fields: {', '.join(valid)}",
+                rule="unknown-field",
+                severity="warning",
+            )
+        )
     for name, info in type(model).model_fields.items():
         value = getattr(model, name)
         child = join_path(path, info.alias or name) if path else (info.alias or name)

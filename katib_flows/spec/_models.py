@@ -42,10 +42,13 @@ class KatibModel(BaseModel):
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
+_StringList = list[KatibString]  # the field below is named ``list``, which hides the builtin in the class
+
+
 class FeasibleSpace(KatibModel):
     min: KatibString | None = None
     max: KatibString | None = None
-    list: list[KatibString] | None = None
+    list: _StringList | None = None
     step: KatibString | None = None
     distribution: str | None = None
 

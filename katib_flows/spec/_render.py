@@ -106,7 +106,11 @@ def render_object(
 
 
 def render_command(
-    command: list[str], trial_parameters: list[tuple[str, str]], assignments: Mapping[str, Any], *, trial_name: str,
+    command: list[str],
+    trial_parameters: list[tuple[str, str]],
+    assignments: Mapping[str, Any],
+    *,
+    trial_name: str,
     namespace: str,
 ) -> list[str]:
     """The ``trialTemplate.command`` short form, rendered: one argv element per template element."""

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
+from katib_flows_collector import FilterError, compile_filters
 from katib_flows_suggestion import KATIB_ALGORITHMS, grid_size, validate_settings
 
-from ._models import Experiment, ExperimentSpec, MetricsCollectorSpec, ParameterSpec
-from ._problems import Problem, join_path, nearest, one_of
-from ._search import to_search_problem
-from ._template_rules import check_trial_template
+from katib_flows.spec._models import Experiment, ExperimentSpec, MetricsCollectorSpec, ParameterSpec
+from katib_flows.spec._problems import Problem, join_path, nearest, one_of
+from katib_flows.spec._search import to_search_problem
+from katib_flows.spec._template_rules import check_trial_template
 
 API_VERSION = "kubeflow.org/v1beta1"
 PARAMETER_TYPES = ("int", "double", "categorical", "discrete")
@@ -61,21 +63,40 @@ def _bad_choice(path: str, value: object, choices: tuple[str, ...], rule: str) -
 def _check_envelope(exp: Experiment) -> list[Problem]:
     problems = []
     if exp.api_version is not None and exp.api_version != API_VERSION:
-        problems.append(Problem("apiVersion", f"must be {API_VERSION}", f"write apiVersion: {API_VERSION}",
-                                value=exp.api_version, rule="api-version"))
+        problems.append(
+            Problem(
+                "apiVersion",
+                f"must be {API_VERSION}",
+                f"write apiVersion: {API_VERSION}",
+                value=exp.api_version,
+                rule="api-version",
+            )
+        )
     if exp.kind is not None and exp.kind != "Experiment":
         problems.append(Problem("kind", "must be Experiment", "write kind: Experiment", value=exp.kind, rule="kind"))
     name = exp.metadata.name
     if name is not None and (not _NAME.match(name) or len(name) > NAME_MAX):
-        problems.append(Problem(
-            "metadata.name",
-            f"must be lowercase letters, digits and '-', start with a letter, end with a letter or digit, "
-            f"at most {NAME_MAX} characters",
-            "rename the experiment, e.g. 'random-search-1'", value=name, rule="experiment-name"))
+        problems.append(
+            Problem(
+                "metadata.name",
+                f"must be lowercase letters, digits and '-', start with a letter, end with a letter or digit, "
+                f"at most {NAME_MAX} characters",
+                "rename the experiment, e.g. 'random-search-1'",
+                value=name,
+                rule="experiment-name",
+            )
+        )
     namespace = exp.metadata.namespace
     if namespace is not None and not _NAME.match(namespace):
-        problems.append(Problem("metadata.namespace", "must be a DNS-1123 label", "use e.g. 'team-a'",
-                                value=namespace, rule="namespace"))
+        problems.append(
+            Problem(
+                "metadata.namespace",
+                "must be a DNS-1123 label",
+                "use e.g. 'team-a'",
+                value=namespace,
+                rule="namespace",
+            )
+        )
     return problems
 
 
@@ -83,82 +104,158 @@ def _check_counts(spec: ExperimentSpec) -> list[Problem]:
     problems = []
     parallel, most, failed = spec.parallel_trial_count, spec.max_trial_count, spec.max_failed_trial_count
     if parallel is not None and parallel <= 0:
-        problems.append(Problem("spec.parallelTrialCount", "must be greater than 0", "set it to 1 or more",
-                                value=parallel, rule="positive"))
+        problems.append(
+            Problem(
+                "spec.parallelTrialCount",
+                "must be greater than 0",
+                "set it to 1 or more",
+                value=parallel,
+                rule="positive",
+            )
+        )
     if most is not None and most <= 0:
-        problems.append(Problem("spec.maxTrialCount", "must be greater than 0",
-                                "set it to 1 or more, or leave it out for no limit", value=most, rule="positive"))
+        problems.append(
+            Problem(
+                "spec.maxTrialCount",
+                "must be greater than 0",
+                "set it to 1 or more, or leave it out for no limit",
+                value=most,
+                rule="positive",
+            )
+        )
     if failed is not None and failed < 0:
-        problems.append(Problem("spec.maxFailedTrialCount", "must be 0 or more", "set it to 0 or more",
-                                value=failed, rule="non-negative"))
+        problems.append(
+            Problem(
+                "spec.maxFailedTrialCount",
+                "must be 0 or more",
+                "set it to 0 or more",
+                value=failed,
+                rule="non-negative",
+            )
+        )
     if most is not None and most > 0:
         if parallel is not None and parallel > most:
-            problems.append(Problem("spec.parallelTrialCount", f"must not exceed spec.maxTrialCount ({most})",
-                                    f"lower it to {most} or raise maxTrialCount", value=parallel,
-                                    rule="parallel-le-max"))
+            problems.append(
+                Problem(
+                    "spec.parallelTrialCount",
+                    f"must not exceed spec.maxTrialCount ({most})",
+                    f"lower it to {most} or raise maxTrialCount",
+                    value=parallel,
+                    rule="parallel-le-max",
+                )
+            )
         if failed is not None and failed > most:
-            problems.append(Problem("spec.maxFailedTrialCount", f"must not exceed spec.maxTrialCount ({most})",
-                                    f"lower it to {most} or less", value=failed, rule="failed-le-max"))
+            # Katib rejects this, yet its own simple-pbt.yaml example has it; it is harmless (the limit can
+            # never be reached), so we warn.
+            problems.append(
+                Problem(
+                    "spec.maxFailedTrialCount",
+                    f"exceeds spec.maxTrialCount ({most}), so it can never be reached",
+                    f"lower it to {most} or less",
+                    value=failed,
+                    severity="warning",
+                    rule="failed-le-max",
+                )
+            )
     return problems
 
 
 def _check_objective(spec: ExperimentSpec) -> list[Problem]:
     objective = spec.objective
     if objective is None:
-        return [Problem("spec.objective", "is required",
-                        "add objective: {type: maximize, objectiveMetricName: accuracy}", rule="required")]
+        return [
+            Problem(
+                "spec.objective",
+                "is required",
+                "add objective: {type: maximize, objectiveMetricName: accuracy}",
+                rule="required",
+            )
+        ]
     problems = []
     if objective.type not in OBJECTIVE_TYPES:
         problems.append(_bad_choice("spec.objective.type", objective.type, OBJECTIVE_TYPES, "objective-type"))
     metric = objective.objective_metric_name
     if not metric:
-        problems.append(Problem("spec.objective.objectiveMetricName", "is required",
-                                "name the metric your training prints, e.g. accuracy", rule="required"))
+        problems.append(
+            Problem(
+                "spec.objective.objectiveMetricName",
+                "is required",
+                "name the metric your training prints, e.g. accuracy",
+                rule="required",
+            )
+        )
     additional = objective.additional_metric_names or []
     if metric and metric in additional:
         index = additional.index(metric)
-        problems.append(Problem(f"spec.objective.additionalMetricNames[{index}]",
-                                "must not repeat spec.objective.objectiveMetricName", "remove it from the list",
-                                value=metric, rule="objective-not-additional"))
+        problems.append(
+            Problem(
+                f"spec.objective.additionalMetricNames[{index}]",
+                "must not repeat spec.objective.objectiveMetricName",
+                "remove it from the list",
+                value=metric,
+                rule="objective-not-additional",
+            )
+        )
     if objective.goal is not None and not math.isfinite(objective.goal):
-        problems.append(Problem("spec.objective.goal", "must be a finite number", "write a number, or leave it out",
-                                value=objective.goal, rule="finite"))
+        problems.append(
+            Problem(
+                "spec.objective.goal",
+                "must be a finite number",
+                "write a number, or leave it out",
+                value=objective.goal,
+                rule="finite",
+            )
+        )
     known = {m for m in [metric, *additional] if m}
     for i, strategy in enumerate(objective.metric_strategies or []):
         path = f"spec.objective.metricStrategies[{i}]"
         if strategy.value not in METRIC_STRATEGIES:
             problems.append(_bad_choice(f"{path}.value", strategy.value, METRIC_STRATEGIES, "metric-strategy"))
         if strategy.name not in known:
-            problems.append(Problem(f"{path}.name", "names no objective or additional metric",
-                                    f"use one of: {one_of(sorted(known))}", value=strategy.name,
-                                    rule="metric-strategy-name", severity="warning"))
+            problems.append(
+                Problem(
+                    f"{path}.name",
+                    "names no objective or additional metric",
+                    f"use one of: {one_of(sorted(known))}",
+                    value=strategy.name,
+                    rule="metric-strategy-name",
+                    severity="warning",
+                )
+            )
     return problems
 
 
 def _check_algorithm(spec: ExperimentSpec) -> list[Problem]:
     algorithm = spec.algorithm
     if algorithm is None or not algorithm.algorithm_name:
-        return [Problem("spec.algorithm.algorithmName", "is required",
-                        f"choose one of: {one_of(KATIB_ALGORITHMS)}", rule="required")]
+        return [
+            Problem(
+                "spec.algorithm.algorithmName",
+                "is required",
+                f"choose one of: {one_of(KATIB_ALGORITHMS)}",
+                rule="required",
+            )
+        ]
     name = algorithm.algorithm_name
     if name not in KATIB_ALGORITHMS:
         return [_bad_choice("spec.algorithm.algorithmName", name, KATIB_ALGORITHMS, "algorithm")]
     if name in ("enas", "darts") and spec.nas_config is None:
-        return [Problem("spec.nasConfig", f"is required by the NAS algorithm {name}", "add nasConfig",
-                        rule="required")]
+        return [Problem("spec.nasConfig", f"is required by the NAS algorithm {name}", "add nasConfig", rule="required")]
     if spec.parameters is None or _parameter_problems(spec.parameters):
         return []  # settings are judged against the space; a broken space is reported on its own
     problems = []
     settings = algorithm.algorithm_settings or []
     index = {s.name: i for i, s in enumerate(settings)}
     for found in validate_settings(name, to_search_problem(spec)):
+        fix = found.fix or "change this setting, or remove it to use the default"
         if found.setting in index:
             i = index[found.setting]
-            problems.append(Problem(f"spec.algorithm.algorithmSettings[{i}]",
-                                    found.message, value=settings[i].value, rule=f"{name}-settings"))
+            path, value = f"spec.algorithm.algorithmSettings[{i}]", settings[i].value
         else:
-            problems.append(Problem("spec.algorithm.algorithmSettings" if found.setting else "spec.algorithm",
-                                    found.message, rule=f"{name}-settings"))
+            path, value = "spec.algorithm.algorithmSettings" if found.setting else "spec.algorithm", None
+            fix = found.fix or ("add the setting" if found.setting else "change the search space or the algorithm")
+        problem = Problem(path, found.message, fix, rule=f"{name}-settings")
+        problems.append(problem if value is None or "got" in found.message else replace(problem, value=value))
     return problems
 
 
@@ -177,9 +274,15 @@ def _check_early_stopping(spec: ExperimentSpec) -> list[Problem]:
         path = f"spec.earlyStopping.algorithmSettings[{i}]"
         if setting.name not in valid:
             guess = nearest(setting.name or "", valid)
-            problems.append(Problem(f"{path}.name", f"unknown setting for algorithm {name}",
-                                    f"use {guess!r}" if guess else f"use one of: {one_of(valid)}",
-                                    value=setting.name, rule="early-stopping-settings"))
+            problems.append(
+                Problem(
+                    f"{path}.name",
+                    f"unknown setting for algorithm {name}",
+                    f"use {guess!r}" if guess else f"use one of: {one_of(valid)}",
+                    value=setting.name,
+                    rule="early-stopping-settings",
+                )
+            )
             continue
         least = 1
         try:
@@ -187,19 +290,37 @@ def _check_early_stopping(spec: ExperimentSpec) -> list[Problem]:
         except ValueError:
             number = least - 1
         if number < least:
-            problems.append(Problem(f"{path}.value", f"{setting.name} must be an integer >= {least}",
-                                    f"write e.g. \"{3 if setting.name == 'min_trials_required' else 4}\"",
-                                    value=setting.value, rule="early-stopping-settings"))
+            problems.append(
+                Problem(
+                    f"{path}.value",
+                    f"{setting.name} must be an integer >= {least}",
+                    f'write e.g. "{3 if setting.name == "min_trials_required" else 4}"',
+                    value=setting.value,
+                    rule="early-stopping-settings",
+                )
+            )
     return problems
 
 
 def _check_parameters(spec: ExperimentSpec) -> list[Problem]:
     if spec.parameters is None and spec.nas_config is None:
-        return [Problem("spec.parameters", "spec.parameters or spec.nasConfig must be specified",
-                        "add the parameters to search", rule="parameters-or-nas")]
+        return [
+            Problem(
+                "spec.parameters",
+                "spec.parameters or spec.nasConfig must be specified",
+                "add the parameters to search",
+                rule="parameters-or-nas",
+            )
+        ]
     if spec.parameters is not None and spec.nas_config is not None:
-        return [Problem("spec.nasConfig", "only one of spec.parameters and spec.nasConfig can be specified",
-                        "remove one of them", rule="parameters-or-nas")]
+        return [
+            Problem(
+                "spec.nasConfig",
+                "only one of spec.parameters and spec.nasConfig can be specified",
+                "remove one of them",
+                rule="parameters-or-nas",
+            )
+        ]
     if spec.nas_config is not None:
         return _check_nas(spec)
     problems = _parameter_problems(spec.parameters or [])
@@ -216,8 +337,15 @@ def _parameter_problems(parameters: list[ParameterSpec], prefix: str = "spec.par
         if not parameter.name:
             problems.append(Problem(f"{path}.name", "is required", "give the parameter a name", rule="required"))
         elif parameter.name in seen:
-            problems.append(Problem(f"{path}.name", "is used by an earlier parameter", "give it a unique name",
-                                    value=parameter.name, rule="unique-name"))
+            problems.append(
+                Problem(
+                    f"{path}.name",
+                    "is used by an earlier parameter",
+                    "give it a unique name",
+                    value=parameter.name,
+                    rule="unique-name",
+                )
+            )
         seen.add(parameter.name or "")
         problems += _check_feasible_space(parameter, path)
     return problems
@@ -229,8 +357,14 @@ def _check_feasible_space(parameter: ParameterSpec, path: str) -> list[Problem]:
         return [_bad_choice(f"{path}.parameterType", kind, PARAMETER_TYPES, "parameter-type")]
     space = parameter.feasible_space
     if space is None or (space.min is None and space.max is None and space.list is None and space.step is None):
-        return [Problem(f"{path}.feasibleSpace", "feasibleSpace must be specified",
-                        "give min and max, or a list" , rule="required")]
+        return [
+            Problem(
+                f"{path}.feasibleSpace",
+                "feasibleSpace must be specified",
+                "give min and max, or a list",
+                rule="required",
+            )
+        ]
     fs = f"{path}.feasibleSpace"
     problems: list[Problem] = []
     if space.distribution not in DISTRIBUTIONS:
@@ -238,52 +372,116 @@ def _check_feasible_space(parameter: ParameterSpec, path: str) -> list[Problem]:
     if kind in ("categorical", "discrete"):
         for field in ("min", "max", "step"):
             if getattr(space, field) is not None:
-                problems.append(Problem(f"{fs}.{field}", f"is not allowed for a {kind} parameter",
-                                        "list the values under feasibleSpace.list instead", rule="list-only"))
+                problems.append(
+                    Problem(
+                        f"{fs}.{field}",
+                        f"is not allowed for a {kind} parameter",
+                        "list the values under feasibleSpace.list instead",
+                        rule="list-only",
+                    )
+                )
         if not space.list:
-            problems.append(Problem(f"{fs}.list", "must list at least one value", "add the values to try",
-                                    rule="non-empty"))
+            problems.append(
+                Problem(f"{fs}.list", "must list at least one value", "add the values to try", rule="non-empty")
+            )
         elif kind == "discrete":
             for j, item in enumerate(space.list):
                 if _number(item) is None:
-                    problems.append(Problem(f"{fs}.list[{j}]", "a discrete value must be a number",
-                                            "use parameterType: categorical for text values", value=item,
-                                            rule="number"))
+                    problems.append(
+                        Problem(
+                            f"{fs}.list[{j}]",
+                            "a discrete value must be a number",
+                            "use parameterType: categorical for text values",
+                            value=item,
+                            rule="number",
+                        )
+                    )
         if space.list and len(set(space.list)) != len(space.list):
-            problems.append(Problem(f"{fs}.list", "repeats a value", "list each value once", value=space.list,
-                                    rule="unique-values", severity="warning"))
+            problems.append(
+                Problem(
+                    f"{fs}.list",
+                    "repeats a value",
+                    "list each value once",
+                    value=space.list,
+                    rule="unique-values",
+                    severity="warning",
+                )
+            )
         return problems
     if space.list is not None:
-        problems.append(Problem(f"{fs}.list", f"is not allowed for a {kind} parameter", "use min and max",
-                                rule="range-only"))
+        problems.append(
+            Problem(f"{fs}.list", f"is not allowed for a {kind} parameter", "use min and max", rule="range-only")
+        )
     bounds: dict[str, float] = {}
     for field in ("min", "max", "step"):
         text = getattr(space, field)
         if text is None:
             if field != "step":
-                problems.append(Problem(f"{fs}.{field}", f"is required for a {kind} parameter",
-                                        f"add feasibleSpace.{field}", rule="required"))
+                problems.append(
+                    Problem(
+                        f"{fs}.{field}",
+                        f"is required for a {kind} parameter",
+                        f"add feasibleSpace.{field}",
+                        rule="required",
+                    )
+                )
             continue
         number = _number(text)
         if number is None or (kind == "int" and not number.is_integer()):
             what = "an integer" if kind == "int" else "a number"
-            problems.append(Problem(f"{fs}.{field}", f"must be {what}", f"write {field} as {what}, quoted",
-                                    value=text, rule="number"))
+            problems.append(
+                Problem(
+                    f"{fs}.{field}",
+                    f"must be {what}",
+                    f"write {field} as {what}, quoted",
+                    value=text,
+                    rule="number",
+                )
+            )
         else:
             bounds[field] = number
     low, high, step = bounds.get("min"), bounds.get("max"), bounds.get("step")
     if low is not None and high is not None and low > high:
-        problems.append(Problem(f"{fs}.max", f"must be >= feasibleSpace.min ({space.min})",
-                                "swap min and max", value=space.max, rule="min-le-max"))
+        problems.append(
+            Problem(
+                f"{fs}.max",
+                f"must be >= feasibleSpace.min ({space.min})",
+                "swap min and max",
+                value=space.max,
+                rule="min-le-max",
+            )
+        )
     if step is not None and step <= 0:
-        problems.append(Problem(f"{fs}.step", "must be greater than 0", "use a positive step, or leave it out",
-                                value=space.step, rule="step-positive"))
+        problems.append(
+            Problem(
+                f"{fs}.step",
+                "must be greater than 0",
+                "use a positive step, or leave it out",
+                value=space.step,
+                rule="step-positive",
+            )
+        )
     elif step is not None and low is not None and high is not None and low <= high and step > high - low > 0:
-        problems.append(Problem(f"{fs}.step", f"is larger than max - min ({high - low:g}); only min can be drawn",
-                                "use a smaller step", value=space.step, rule="step-in-range", severity="warning"))
+        problems.append(
+            Problem(
+                f"{fs}.step",
+                f"is larger than max - min ({high - low:g}); only min can be drawn",
+                "use a smaller step",
+                value=space.step,
+                rule="step-in-range",
+                severity="warning",
+            )
+        )
     if space.distribution in ("logUniform", "logNormal") and low is not None and low <= 0:
-        problems.append(Problem(f"{fs}.min", f"must be greater than 0 for distribution {space.distribution}",
-                                "use a positive min, or distribution: uniform", value=space.min, rule="log-positive"))
+        problems.append(
+            Problem(
+                f"{fs}.min",
+                f"must be greater than 0 for distribution {space.distribution}",
+                "use a positive min, or distribution: uniform",
+                value=space.min,
+                rule="log-positive",
+            )
+        )
     return problems
 
 
@@ -296,25 +494,73 @@ def _number(text: str) -> float | None:
 
 
 def _check_nas(spec: ExperimentSpec) -> list[Problem]:
+    """The rules Katib's NAS services apply (its webhook checks nothing here): graph, then operations."""
     nas = spec.nas_config
     assert nas is not None
+    algorithm = spec.algorithm.algorithm_name if spec.algorithm else None
     problems = []
     graph = nas.graph_config
-    if graph is None or graph.num_layers is None or not graph.input_sizes or not graph.output_sizes:
-        problems.append(Problem("spec.nasConfig.graphConfig", "needs numLayers, inputSizes and outputSizes",
-                                "add the missing fields", rule="nas-graph"))
+    needed = ("numLayers", "inputSizes", "outputSizes") if algorithm == "enas" else ("numLayers",)
+    present = {
+        "numLayers": graph is not None and graph.num_layers is not None,
+        "inputSizes": graph is not None and bool(graph.input_sizes),
+        "outputSizes": graph is not None and bool(graph.output_sizes),
+    }
+    for field in needed:
+        if not present[field]:
+            problems.append(
+                Problem(
+                    f"spec.nasConfig.graphConfig.{field}",
+                    f"is required by {algorithm}",
+                    f"add {field}",
+                    rule="nas-graph",
+                )
+            )
     if not nas.operations:
-        problems.append(Problem("spec.nasConfig.operations", "must list at least one operation",
-                                "add operations", rule="non-empty"))
+        problems.append(
+            Problem("spec.nasConfig.operations", "must list at least one operation", "add operations", rule="non-empty")
+        )
     for i, operation in enumerate(nas.operations or []):
         path = f"spec.nasConfig.operations[{i}]"
         if not operation.operation_type:
             problems.append(Problem(f"{path}.operationType", "is required", "name the operation", rule="required"))
-        if not operation.parameters:
-            problems.append(Problem(f"{path}.parameters", "is required", "add the operation's parameters",
-                                    rule="required"))
-        problems += _parameter_problems(operation.parameters or [], f"{path}.parameters")
+        if not operation.parameters and operation.operation_type != "skip_connection":  # DARTS takes it bare
+            problems.append(
+                Problem(f"{path}.parameters", "is required", "add the operation's parameters", rule="required")
+            )
+        for j, parameter in enumerate(operation.parameters or []):
+            problems += _nas_parameter_problems(parameter, f"{path}.parameters[{j}]")
     return problems
+
+
+def _nas_parameter_problems(parameter: ParameterSpec, path: str) -> list[Problem]:
+    kind, space = parameter.parameter_type, parameter.feasible_space
+    if kind not in PARAMETER_TYPES:
+        return [_bad_choice(f"{path}.parameterType", kind, PARAMETER_TYPES, "parameter-type")]
+    if space is None:
+        return [Problem(f"{path}.feasibleSpace", "is required", "give a list, or min and max", rule="required")]
+    if kind in ("categorical", "discrete"):
+        if not space.list:
+            return [
+                Problem(
+                    f"{path}.feasibleSpace.list", "must list at least one value", "add the values", rule="non-empty"
+                )
+            ]
+        return []
+    if space.min is None and space.max is None:
+        return [Problem(f"{path}.feasibleSpace", "needs min or max", "add min and max", rule="required")]
+    step = _number(space.step) if space.step is not None else None
+    if kind == "double" and (step is None or step <= 0):
+        return [
+            Problem(
+                f"{path}.feasibleSpace.step",
+                "must be a number greater than 0 for a double NAS parameter",
+                "add a positive step",
+                value=space.step,
+                rule="step-positive",
+            )
+        ]
+    return []
 
 
 def _check_collector(mc: MetricsCollectorSpec | None) -> list[Problem]:
@@ -334,25 +580,58 @@ def _check_collector(mc: MetricsCollectorSpec | None) -> list[Problem]:
         if fsp is not None and fsp.kind not in wanted:
             problems.append(_bad_choice(f"{fsp_path}.kind", fsp.kind, wanted, "file-system-kind"))
         if fsp is not None and not (fsp.path or "").startswith("/"):
-            problems.append(Problem(f"{fsp_path}.path", "must be an absolute path", "write a path starting with /",
-                                    value=fsp.path, rule="absolute-path"))
+            problems.append(
+                Problem(
+                    f"{fsp_path}.path",
+                    "must be an absolute path",
+                    "write a path starting with /",
+                    value=fsp.path,
+                    rule="absolute-path",
+                )
+            )
     if kind == "File" and fsp is not None:
         if fsp.format not in ("TEXT", "JSON"):
             problems.append(_bad_choice(f"{fsp_path}.format", fsp.format, ("TEXT", "JSON"), "file-format"))
         if fsp.format == "JSON" and source is not None and source.filter is not None:
-            problems.append(Problem(f"{path}.source.filter", "must be left out when the metrics file is JSON",
-                                    "remove the filter", rule="json-no-filter"))
+            problems.append(
+                Problem(
+                    f"{path}.source.filter",
+                    "must be left out when the metrics file is JSON",
+                    "remove the filter",
+                    rule="json-no-filter",
+                )
+            )
     if kind == "TensorFlowEvent" and fsp is not None and fsp.format:
-        problems.append(Problem(f"{fsp_path}.format", "must be left out for TensorFlowEvent", "remove it",
-                                value=fsp.format, rule="tfevent-no-format"))
+        problems.append(
+            Problem(
+                f"{fsp_path}.format",
+                "must be left out for TensorFlowEvent",
+                "remove it",
+                value=fsp.format,
+                rule="tfevent-no-format",
+            )
+        )
     if kind == "Custom" and not mc.collector.custom_collector:
-        problems.append(Problem(f"{path}.collector.customCollector", "is required for kind Custom",
-                                "give the collector container", rule="required"))
+        problems.append(
+            Problem(
+                f"{path}.collector.customCollector",
+                "is required for kind Custom",
+                "give the collector container",
+                rule="required",
+            )
+        )
     if kind in ("Custom", "PrometheusMetric"):
-        problems.append(Problem(f"{path}.collector.kind", f"{kind} collectors are accepted but katib-flows does not "
-                                "run them; trials will end MetricsUnavailable unless they report with Push",
-                                "use StdOut, File, TensorFlowEvent or Push", value=kind,
-                                rule="collector-not-run", severity="warning"))
+        problems.append(
+            Problem(
+                f"{path}.collector.kind",
+                f"{kind} collectors are accepted but katib-flows does not "
+                "run them; trials will end MetricsUnavailable unless they report with Push",
+                "use StdOut, File, TensorFlowEvent or Push",
+                value=kind,
+                rule="collector-not-run",
+                severity="warning",
+            )
+        )
     if kind == "PrometheusMetric" and source is not None and source.http_get is not None:
         problems += _check_http_get(source.http_get, f"{path}.source.httpGet")
     if source is not None and source.filter is not None:
@@ -367,20 +646,25 @@ def _check_http_get(http_get: dict[str, object], path: str) -> list[Problem]:
     if not isinstance(port, int) or isinstance(port, bool) or port <= 0:
         problems.append(Problem(f"{path}.port", "must be a positive integer", "e.g. 8080", value=port, rule="port"))
     if not str(http_get.get("path", "")).startswith("/"):
-        problems.append(Problem(f"{path}.path", "must start with /", "e.g. /metrics", value=http_get.get("path"),
-                                rule="http-path"))
+        problems.append(
+            Problem(
+                f"{path}.path",
+                "must start with /",
+                "e.g. /metrics",
+                value=http_get.get("path"),
+                rule="http-path",
+            )
+        )
     return problems
 
 
 def _check_filter(pattern: str, path: str) -> list[Problem]:
+    """Compiled as the collector will compile it (Go syntax), so lint and collection agree."""
     try:
-        groups = re.compile(pattern).groups
-    except re.error as exc:
-        return [Problem(path, f"is not a valid regular expression: {exc}", "fix the pattern", value=pattern,
-                        rule="filter-regex")]
-    if groups < 2:
-        return [Problem(path, "needs two groups: the metric name, then its value", r"e.g. ([\w|-]+)\s*=\s*(\S+)",
-                        value=pattern, rule="filter-groups")]
+        compile_filters([pattern])
+    except FilterError as exc:
+        rule = "filter-groups" if "capturing groups" in str(exc) else "filter-regex"
+        return [Problem(path, str(exc), r"e.g. ([\w|-]+)\s*=\s*(\S+)", value=pattern, rule=rule)]
     return []
 
 
@@ -392,6 +676,13 @@ def _check_search_space_size(spec: ExperimentSpec) -> list[Problem]:
     if size is None or spec.max_trial_count <= size:
         return []
     # Katib rejects this; we run the whole grid and end with "search space exhausted".
-    return [Problem("spec.maxTrialCount", f"is larger than the grid ({size} combinations); the experiment will end "
-                    "when the grid is exhausted", f"lower it to {size}", value=spec.max_trial_count,
-                    rule="grid-size", severity="warning")]
+    return [
+        Problem(
+            "spec.maxTrialCount",
+            f"is larger than the grid ({size} combinations); the experiment will end when the grid is exhausted",
+            f"lower it to {size}",
+            value=spec.max_trial_count,
+            rule="grid-size",
+            severity="warning",
+        )
+    ]

@@ -10,7 +10,7 @@ from typing import cast
 
 import katib_flows_suggestion as sg
 
-from ._models import ExperimentSpec
+from katib_flows.spec._models import ExperimentSpec
 
 
 def to_search_problem(spec: ExperimentSpec) -> sg.Problem:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._kinds import KINDS_WITH_CONTAINERS, SUCCESS_FAILURE_CONDITIONS, find_container
-from ._models import ParameterSpec, TrialTemplate
-from ._problems import Problem
-from ._render import META_REFERENCE, TRIAL_SPEC, placeholders
+from katib_flows.spec._kinds import KINDS_WITH_CONTAINERS, SUCCESS_FAILURE_CONDITIONS, find_container
+from katib_flows.spec._models import ParameterSpec, TrialTemplate
+from katib_flows.spec._problems import Problem
+from katib_flows.spec._render import META_REFERENCE, TRIAL_SPEC, placeholders
 
 T = "spec.trialTemplate"
 
@@ -19,13 +19,25 @@ T = "spec.trialTemplate"
 def check_trial_template(template: TrialTemplate, parameters: list[ParameterSpec], nas: bool) -> list[Problem]:
     sources = [s for s in ("trialSpec", "configMap", "command") if _source(template, s) is not None]
     if len(sources) != 1:
-        return [Problem(T, "needs exactly one of trialSpec, configMap or command"
-                        + (f", found {' and '.join(sources)}" if sources else ""),
-                        "keep one template source", rule="template-source")]
+        return [
+            Problem(
+                T,
+                "needs exactly one of trialSpec, configMap or command"
+                + (f", found {' and '.join(sources)}" if sources else ""),
+                "keep one template source",
+                rule="template-source",
+            )
+        ]
     problems = _check_source(template, sources[0])
     if template.command is None and not template.trial_parameters:
-        problems.append(Problem(f"{T}.trialParameters", "is required", "list the parameters the template uses",
-                                rule="required"))
+        problems.append(
+            Problem(
+                f"{T}.trialParameters",
+                "is required",
+                "list the parameters the template uses",
+                rule="required",
+            )
+        )
         return problems
     problems += _check_trial_parameters(template, {p.name for p in parameters if p.name}, nas)
     return problems
@@ -39,25 +51,45 @@ def _check_source(template: TrialTemplate, source: str) -> list[Problem]:
     problems: list[Problem] = []
     if source == "command":
         if not template.command:
-            problems.append(Problem(f"{T}.command", "must not be empty", "write the command as a list of arguments",
-                                    rule="non-empty"))
+            problems.append(
+                Problem(
+                    f"{T}.command",
+                    "must not be empty",
+                    "write the command as a list of arguments",
+                    rule="non-empty",
+                )
+            )
         return problems
     if source == "configMap":
         cm = template.config_map
         assert cm is not None
-        for field, value in (("configMapName", cm.config_map_name), ("configMapNamespace", cm.config_map_namespace),
-                             ("templatePath", cm.template_path)):
+        for field, value in (
+            ("configMapName", cm.config_map_name),
+            ("configMapNamespace", cm.config_map_namespace),
+            ("templatePath", cm.template_path),
+        ):
             if not value:
                 problems.append(Problem(f"{T}.configMap.{field}", "is required", f"add {field}", rule="required"))
     else:
         problems += _check_trial_spec(template)
     if not template.success_condition or not template.failure_condition:
-        problems.append(Problem(f"{T}.successCondition", "successCondition and failureCondition must be specified",
-                                "give both as GJSON queries over the trial object, e.g. "
-                                "status.[@this].#(phase==\"Succeeded\")#", rule="conditions"))
+        problems.append(
+            Problem(
+                f"{T}.successCondition",
+                "successCondition and failureCondition must be specified",
+                'give both as GJSON queries over the trial object, e.g. status.[@this].#(phase=="Succeeded")#',
+                rule="conditions",
+            )
+        )
     if not template.primary_container_name:
-        problems.append(Problem(f"{T}.primaryContainerName", "is required",
-                                "name the container that runs the training code", rule="required"))
+        problems.append(
+            Problem(
+                f"{T}.primaryContainerName",
+                "is required",
+                "name the container that runs the training code",
+                rule="required",
+            )
+        )
     return problems
 
 
@@ -68,23 +100,43 @@ def _check_trial_spec(template: TrialTemplate) -> list[Problem]:
     problems = []
     for field in ("apiVersion", "kind"):
         if not isinstance(obj.get(field), str) or not obj.get(field):
-            problems.append(Problem(f"{path}.{field}", "is required", f"add {field} to the trial object",
-                                    rule="required"))
+            problems.append(
+                Problem(f"{path}.{field}", "is required", f"add {field} to the trial object", rule="required")
+            )
     metadata = obj.get("metadata")
     if isinstance(metadata, dict):
         for field in ("name", "namespace"):
             if field in metadata:
-                problems.append(Problem(f"{path}.metadata.{field}", "must be left out: each trial sets it",
-                                        f"remove metadata.{field}", value=metadata[field], rule="no-object-name"))
+                problems.append(
+                    Problem(
+                        f"{path}.metadata.{field}",
+                        "must be left out: each trial sets it",
+                        f"remove metadata.{field}",
+                        value=metadata[field],
+                        rule="no-object-name",
+                    )
+                )
     kind = obj.get("kind")
-    if kind in KINDS_WITH_CONTAINERS and template.primary_container_name:
-        if find_container(obj, template.primary_container_name) is None:
-            problems.append(Problem(f"{T}.primaryContainerName", f"names no container of the {kind}",
-                                    "use the name of the container that runs the training code",
-                                    value=template.primary_container_name, rule="primary-container"))
+    primary = template.primary_container_name
+    if kind in KINDS_WITH_CONTAINERS and primary and find_container(obj, primary) is None:
+        problems.append(
+            Problem(
+                f"{T}.primaryContainerName",
+                f"names no container of the {kind}",
+                "use the name of the container that runs the training code",
+                value=template.primary_container_name,
+                rule="primary-container",
+            )
+        )
     if isinstance(kind, str) and kind not in SUCCESS_FAILURE_CONDITIONS and not template.success_condition:
-        problems.append(Problem(f"{T}.successCondition", f"has no default for kind {kind}",
-                                "give successCondition and failureCondition", rule="conditions"))
+        problems.append(
+            Problem(
+                f"{T}.successCondition",
+                f"has no default for kind {kind}",
+                "give successCondition and failureCondition",
+                rule="conditions",
+            )
+        )
     return problems
 
 
@@ -100,41 +152,94 @@ def _check_trial_parameters(template: TrialTemplate, parameter_names: set[str], 
             problems.append(Problem(path, "needs both name and reference", "add the missing field", rule="required"))
             continue
         if "{" in tp.name or "}" in tp.name:
-            problems.append(Problem(f"{path}.name", "must not contain { or }", "use a plain name like learningRate",
-                                    value=tp.name, rule="trial-parameter-name"))
+            problems.append(
+                Problem(
+                    f"{path}.name",
+                    "must not contain { or }",
+                    "use a plain name like learningRate",
+                    value=tp.name,
+                    rule="trial-parameter-name",
+                )
+            )
         if tp.name in names:
-            problems.append(Problem(f"{path}.name", "is used by an earlier trial parameter", "give it a unique name",
-                                    value=tp.name, rule="unique-name"))
+            problems.append(
+                Problem(
+                    f"{path}.name",
+                    "is used by an earlier trial parameter",
+                    "give it a unique name",
+                    value=tp.name,
+                    rule="unique-name",
+                )
+            )
         if tp.reference in references:
-            problems.append(Problem(f"{path}.reference", "is used by an earlier trial parameter",
-                                    "reference each parameter once", value=tp.reference, rule="unique-reference"))
+            problems.append(
+                Problem(
+                    f"{path}.reference",
+                    "is used by an earlier trial parameter",
+                    "reference each parameter once",
+                    value=tp.reference,
+                    rule="unique-reference",
+                )
+            )
         names.add(tp.name)
         references.add(tp.reference)
         if META_REFERENCE.match(tp.reference):
             if not TRIAL_SPEC.fullmatch(tp.reference):
-                problems.append(Problem(f"{path}.reference", "is not a trial metadata reference Katib knows",
-                                        "use ${trialSpec.Name}, Namespace, Kind, APIVersion, Labels[key] or "
-                                        "Annotations[key]", value=tp.reference, rule="meta-reference"))
+                problems.append(
+                    Problem(
+                        f"{path}.reference",
+                        "is not a trial metadata reference Katib knows",
+                        "use ${trialSpec.Name}, Namespace, Kind, APIVersion, Labels[key] or Annotations[key]",
+                        value=tp.reference,
+                        rule="meta-reference",
+                    )
+                )
         elif parameter_names and tp.reference not in parameter_names:
-            problems.append(Problem(f"{path}.reference", "names no parameter in spec.parameters",
-                                    f"use one of: {', '.join(sorted(parameter_names))}", value=tp.reference,
-                                    rule="reference-exists"))
+            problems.append(
+                Problem(
+                    f"{path}.reference",
+                    "names no parameter in spec.parameters",
+                    f"use one of: {', '.join(sorted(parameter_names))}",
+                    value=tp.reference,
+                    rule="reference-exists",
+                )
+            )
         if used is not None and tp.name not in used:
-            problems.append(Problem(f"{path}.name", f"${{trialParameters.{tp.name}}} is not used in the template",
-                                    f"use ${{trialParameters.{tp.name}}} in the template, or remove this entry",
-                                    value=tp.name, rule="placeholder-used"))
+            # Katib rejects this; we warn, because Katib's own tekton/pipeline-run.yaml example has it
+            # (it writes $(trialParameters.lr)), and an unused entry breaks nothing but its own value.
+            problems.append(
+                Problem(
+                    f"{path}.name",
+                    f"${{trialParameters.{tp.name}}} is not used in the template, so this value reaches no trial",
+                    f"write ${{trialParameters.{tp.name}}} (with braces) in the template, or remove this entry",
+                    value=tp.name,
+                    severity="warning",
+                    rule="placeholder-used",
+                )
+            )
     if used is not None:
         for name in sorted(used - names):
-            problems.append(Problem(_where(template), f"${{trialParameters.{name}}} is not defined in "
-                                    f"{T}.trialParameters", f"add a trial parameter named {name!r}",
-                                    value=name, rule="placeholder-defined"))
+            problems.append(
+                Problem(
+                    _where(template),
+                    f"${{trialParameters.{name}}} is not defined in {T}.trialParameters",
+                    f"add a trial parameter named {name!r}",
+                    value=name,
+                    rule="placeholder-defined",
+                )
+            )
     if not nas:
         # Katib fails at trial creation when an assignment has no trial parameter; we fail at lint.
         for name in sorted(parameter_names - references):
-            problems.append(Problem(f"{T}.trialParameters", f"no trial parameter references parameter {name!r}, "
-                                    "so its value could not reach the trial",
-                                    f"add {{name: ..., reference: {name}}} and use it in the template",
-                                    value=name, rule="parameter-used"))
+            problems.append(
+                Problem(
+                    f"{T}.trialParameters",
+                    f"no trial parameter references parameter {name!r}, so its value could not reach the trial",
+                    f"add {{name: ..., reference: {name}}} and use it in the template",
+                    value=name,
+                    rule="parameter-used",
+                )
+            )
     return problems
 
 
