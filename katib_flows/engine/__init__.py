@@ -1,0 +1,38 @@
+"""The engine: decisions shared by the local runner and the Argo steps, as functions over the store."""
+
+from katib_flows.engine._decide import REASON_EXPERIMENT_COMPLETED, REASON_INTERRUPTED, Counts, Verdict
+from katib_flows.engine._engine import (
+    Claimed,
+    ClaimResult,
+    Done,
+    Wait,
+    algorithm_for,
+    claim_next_trial,
+    evaluate_experiment,
+    experiment_of,
+    finish_trial,
+    interrupt_trial,
+    new_trial_name,
+    record_observation,
+    register_experiment,
+)
+
+__all__ = [
+    "REASON_EXPERIMENT_COMPLETED",
+    "REASON_INTERRUPTED",
+    "ClaimResult",
+    "Claimed",
+    "Counts",
+    "Done",
+    "Verdict",
+    "Wait",
+    "algorithm_for",
+    "claim_next_trial",
+    "evaluate_experiment",
+    "experiment_of",
+    "finish_trial",
+    "interrupt_trial",
+    "new_trial_name",
+    "record_observation",
+    "register_experiment",
+]

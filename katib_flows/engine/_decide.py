@@ -1,0 +1,223 @@
+"""The engine's pure decisions: trial counts, observation summaries, the optimal trial, completion.
+
+No I/O here: every function takes the spec and the trial records and returns a value, so both engines
+(local lanes and Argo steps) decide alike and the rules are tested without a database. Katib's rules
+are in ``katib-v1beta1.md`` sections 2.1-2.3; where we differ the comment says why.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import katib_flows_suggestion as sg
+
+from katib_flows.spec import Experiment
+from katib_flows.store import ExperimentCondition, MetricLog, TrialRecord, TrialStatus
+
+UNAVAILABLE = "unavailable"
+#: Reason of a trial stopped because its runner went away (Ctrl-C, a killed process, a lost node).
+#: Such a trial does not count against the budget or the failures: its slot is run again on resume.
+REASON_INTERRUPTED = "TrialInterrupted"
+#: Reason of a trial stopped because the experiment completed while it ran.
+REASON_EXPERIMENT_COMPLETED = "ExperimentCompleted"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """An experiment condition to record, with Katib's reason and message."""
+
+    condition: ExperimentCondition
+    reason: str
+    message: str
+
+    @property
+    def terminal(self) -> bool:
+        return self.condition.terminal
+
+
+RUNNING = Verdict(ExperimentCondition.RUNNING, "ExperimentRunning", "Experiment is running")
+GOAL_REACHED = Verdict(
+    ExperimentCondition.SUCCEEDED,
+    "ExperimentGoalReached",
+    "Experiment has succeeded because Objective goal has reached",
+)
+MAX_FAILED = Verdict(
+    ExperimentCondition.FAILED,
+    "ExperimentFailed",
+    "Experiment has failed because max failed count has reached",
+)
+MAX_TRIALS = Verdict(
+    ExperimentCondition.SUCCEEDED,
+    "ExperimentMaxTrialsReached",
+    "Experiment has succeeded because max trial count has reached",
+)
+SUGGESTION_END = Verdict(
+    ExperimentCondition.SUCCEEDED,
+    "ExperimentSuggestionEndReached",
+    "Experiment has succeeded because suggestion service has reached the end",
+)
+
+
+def counts_against_budget(trial: TrialRecord) -> bool:
+    return not (trial.status is TrialStatus.KILLED and trial.reason == REASON_INTERRUPTED)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Trials by status, leaving out interrupted ones (they are re-run)."""
+
+    by_status: Counter[TrialStatus]
+
+    @classmethod
+    def of(cls, trials: Iterable[TrialRecord]) -> Counts:
+        return cls(Counter(t.status for t in trials if counts_against_budget(t)))
+
+    @property
+    def active(self) -> int:
+        return self.by_status[TrialStatus.CREATED] + self.by_status[TrialStatus.RUNNING]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def completed(self) -> int:
+        return self.total - self.active
+
+    @property
+    def failed(self) -> int:
+        # Katib counts MetricsUnavailable trials as failures for maxFailedTrialCount.
+        return self.by_status[TrialStatus.FAILED] + self.by_status[TrialStatus.METRICS_UNAVAILABLE]
+
+
+def observation_summary(logs: Iterable[MetricLog], metrics: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Katib's observation: per metric min, max (numeric values only) and latest (by timestamp, then order)."""
+    summary = {m: {"min": UNAVAILABLE, "max": UNAVAILABLE, "latest": UNAVAILABLE} for m in metrics}
+    lows: dict[str, float] = {}
+    highs: dict[str, float] = {}
+    latest: dict[str, MetricLog] = {}
+    for log in logs:
+        if log.metric not in summary:
+            continue
+        number = log.number
+        if number is not None:
+            lows[log.metric] = min(number, lows.get(log.metric, number))
+            highs[log.metric] = max(number, highs.get(log.metric, number))
+            summary[log.metric]["min"] = _text(lows[log.metric])
+            summary[log.metric]["max"] = _text(highs[log.metric])
+        if log.metric not in latest or log.timestamp >= latest[log.metric].timestamp:
+            latest[log.metric] = log
+            summary[log.metric]["latest"] = log.value
+    return summary
+
+
+def _text(number: float) -> str:
+    return repr(number)
+
+
+def objective_value(summary: dict[str, dict[str, str]], metric: str, strategy: str) -> float | None:
+    """The trial's value for the objective by its metric strategy; ``latest`` when min/max is unavailable."""
+    entry = summary.get(metric)
+    if entry is None:
+        return None
+    for key in (strategy, "latest"):
+        try:
+            return float(entry[key])
+        except (KeyError, ValueError):
+            continue
+    return None
+
+
+def strategy_of(experiment: Experiment, metric: str) -> str:
+    objective = experiment.spec.objective
+    assert objective is not None
+    for s in objective.metric_strategies or []:
+        if s.name == metric and s.value:
+            return s.value
+    return "min" if objective.type == "minimize" else "max"
+
+
+def metric_names(experiment: Experiment) -> list[str]:
+    objective = experiment.spec.objective
+    assert objective is not None and objective.objective_metric_name
+    return [objective.objective_metric_name, *(objective.additional_metric_names or [])]
+
+
+def optimal_trial(experiment: Experiment, trials: Iterable[TrialRecord]) -> TrialRecord | None:
+    """The finished trial with the best objective value (earliest wins a tie)."""
+    maximize = experiment.spec.objective is not None and experiment.spec.objective.type == "maximize"
+    best: TrialRecord | None = None
+    for trial in trials:
+        if not trial.status.terminal or trial.objective_value is None:
+            continue
+        if (
+            best is None
+            or best.objective_value is None
+            or (
+                (trial.objective_value > best.objective_value)
+                if maximize
+                else (trial.objective_value < best.objective_value)
+            )
+        ):
+            best = trial
+    return best
+
+
+def completion(experiment: Experiment, trials: Sequence[TrialRecord]) -> Verdict | None:
+    """Katib's order: goal, then too many failures, then max trials; None while the experiment goes on."""
+    spec = experiment.spec
+    objective = spec.objective
+    assert objective is not None
+    best = optimal_trial(experiment, trials)
+    if objective.goal is not None and best is not None and best.objective_value is not None:
+        reached = (
+            best.objective_value >= objective.goal
+            if objective.type == "maximize"
+            else (best.objective_value <= objective.goal)
+        )
+        if reached:
+            return GOAL_REACHED
+    counts = Counts.of(trials)
+    limit = spec.max_failed_trial_count
+    if limit is not None and counts.failed != 0 and counts.failed >= limit:
+        return MAX_FAILED
+    if spec.max_trial_count is not None and counts.completed >= spec.max_trial_count:
+        return MAX_TRIALS
+    return None
+
+
+def free_slots(experiment: Experiment, trials: Sequence[TrialRecord]) -> int:
+    """How many trials may be created now.
+
+    Katib creates ``min(parallel, maxTrialCount - completed) - active``, with completed leaving out
+    MetricsUnavailable trials, so it may run more than maxTrialCount trials in all. We count every
+    trial created (but interrupted ones), so an experiment runs exactly maxTrialCount trials.
+    """
+    spec = experiment.spec
+    counts = Counts.of(trials)
+    slots = (spec.parallel_trial_count or 1) - counts.active
+    if spec.max_trial_count is not None:
+        slots = min(slots, spec.max_trial_count - counts.total)
+    return max(slots, 0)
+
+
+def budget_spent(experiment: Experiment, trials: Sequence[TrialRecord]) -> bool:
+    most = experiment.spec.max_trial_count
+    return most is not None and Counts.of(trials).total >= most
+
+
+def history(experiment: Experiment, trials: Iterable[TrialRecord]) -> list[sg.Trial]:
+    """The trial history as the algorithms see it (interrupted trials left out: they never ran to an end)."""
+    return [
+        sg.Trial(
+            name=t.name,
+            assignments=t.assignments,
+            status=t.status.value,
+            value=t.objective_value if t.status.terminal else None,
+            labels=t.labels,
+        )
+        for t in trials
+        if counts_against_budget(t)
+    ]

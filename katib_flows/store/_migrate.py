@@ -1,0 +1,96 @@
+"""Schema revisions: run the alembic migrations shipped in ``migrations/`` and check a database against them.
+
+``Store`` calls ``check`` when it opens and ``upgrade`` for ``Store.upgrade()`` (``katib-flows db upgrade``).
+Alembic is driven in process with a ``Config`` built here, so no ``alembic.ini`` is needed and an installed
+(non-editable) package works: the migration scripts are package data. The revision is kept in our own
+table, so a database shared with another alembic-managed application does not mix up revisions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, text
+
+from katib_flows.errors import SchemaOutdatedError
+from katib_flows.store._urls import WRITE_OPTION
+
+VERSION_TABLE = "katib_flows_alembic_version"
+_LOCATION = Path(__file__).with_name("migrations")
+_PG_LOCK_KEY = 0x6B6174696266  # "katibf": any constant shared by all katib-flows releases
+_MYSQL_LOCK = "katib_flows_migrate"
+
+
+def config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_LOCATION))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    """The schema revision this release of katib-flows needs."""
+    head = ScriptDirectory.from_config(config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"{_LOCATION / 'versions'} holds no revision: the package is incomplete")
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision recorded in the database, or None for a database without our schema."""
+    return MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
+
+
+def is_known(revision: str) -> bool:
+    """Whether this release ships ``revision`` (an unknown one was written by a newer release)."""
+    try:
+        ScriptDirectory.from_config(config()).get_revision(revision)
+    except (CommandError, RevisionError):
+        return False
+    return True
+
+
+def check(revision: str | None, url: str) -> None:
+    """Raise ``SchemaOutdatedError`` unless ``revision`` is this release's head; the message says what to run."""
+    head = head_revision()
+    if revision == head:
+        return
+    if revision is None:
+        raise SchemaOutdatedError(
+            f"the store at {url} has no katib-flows schema yet (revision {head} needed); "
+            f"run: katib-flows db upgrade --db {url}"
+        )
+    if not is_known(revision):
+        raise SchemaOutdatedError(
+            f"the store at {url} has schema revision {revision}, written by a newer katib-flows than this one "
+            f"(which knows up to {head}); upgrade katib-flows: pip install -U katib-flows"
+        )
+    raise SchemaOutdatedError(
+        f"the store at {url} has schema revision {revision}, older than the {head} this release needs; "
+        f"run: katib-flows db upgrade --db {url}"
+    )
+
+
+def upgrade(engine: Engine) -> None:
+    """Migrate to the head revision in one transaction (DDL is transactional on SQLite and PostgreSQL).
+
+    Concurrent upgrades wait for each other: SQLite through BEGIN IMMEDIATE, PostgreSQL through a
+    transaction-level advisory lock and MySQL through a named lock; the later one then finds nothing to do.
+    """
+    backend = engine.dialect.name
+    with engine.execution_options(**{WRITE_OPTION: True}).connect() as connection, connection.begin():
+        if backend == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        elif backend in ("mysql", "mariadb"):
+            connection.execute(text("SELECT GET_LOCK(:name, 600)"), {"name": _MYSQL_LOCK})
+        try:
+            command.upgrade(config(connection), "head")
+        finally:
+            if backend in ("mysql", "mariadb"):
+                connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _MYSQL_LOCK})

@@ -1,0 +1,175 @@
+"""``ExperimentTxn``: one transaction that holds one experiment's lock, for decisions that must not interleave.
+
+``Store.locked_experiment`` opens it with ``UPDATE experiments SET claim_seq = claim_seq + 1`` as its first
+statement, which takes SQLite's write lock or the experiment's row lock on MySQL and PostgreSQL; the engine
+then reads the trials, decides, and adds a trial or sets a condition before the commit releases the lock.
+Every method here runs inside that transaction and sees what the previous ones wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from katib_flows.errors import AlreadyExistsError
+from katib_flows.store import _conditions
+from katib_flows.store._failures import translated
+from katib_flows.store._records import ExperimentCondition, ExperimentRecord, TrialRecord, TrialStatus
+from katib_flows.store._schema import ExperimentRow, TrialRow
+
+Clock = Callable[[], dt.datetime]
+
+
+class ExperimentTxn:
+    """The locked transaction on one experiment; obtain it from ``Store.locked_experiment``.
+
+    Nothing is visible to other processes until the ``with`` block ends normally (commit); an exception in
+    the block rolls everything back. A database error inside it raises ``StoreError`` (rolled back too).
+    """
+
+    def __init__(self, session: Session, row: ExperimentRow, url: str, clock: Clock) -> None:
+        self.__session = session
+        self._row = row
+        self._url = url
+        self._clock = clock
+        self._open = True
+
+    @property
+    def experiment(self) -> ExperimentRecord:
+        """The experiment as read after taking the lock, with this transaction's changes."""
+        return self._row.to_record()
+
+    def close(self) -> None:
+        """Called by ``Store.locked_experiment`` when the block ends; later calls raise ``RuntimeError``."""
+        self._open = False
+
+    @property
+    def _session(self) -> Session:
+        # Past the block the session would silently start a new, unlocked transaction.
+        if not self._open:
+            raise RuntimeError("this ExperimentTxn has ended; use it only inside its `with` block")
+        return self.__session
+
+    def trials(self) -> list[TrialRecord]:
+        """Every trial of the experiment, in creation order (``seq`` 0, 1, 2, ...)."""
+        with translated(self._url, f"listing the trials of {self._label}"):
+            rows = self._session.scalars(
+                select(TrialRow).where(TrialRow.experiment_id == self._row.id).order_by(TrialRow.seq)
+            )
+            return [row.to_record(self._row.name) for row in rows]
+
+    def add_trial(
+        self,
+        name: str,
+        assignments: dict[str, Any],
+        *,
+        lane: int | None = None,
+        labels: dict[str, str] | None = None,
+        status: TrialStatus = TrialStatus.CREATED,
+        runner: str | None = None,
+    ) -> TrialRecord:
+        """Insert a trial with the next ``seq``; ``AlreadyExistsError`` if the namespace has a trial so named.
+
+        A trial added as Running gets ``started_at`` now, so claiming and starting can be one transaction.
+        """
+        doing = f"adding trial {name!r} to {self._label}"
+        with translated(self._url, doing):
+            taken = self._session.scalar(
+                select(TrialRow.id).where(TrialRow.namespace == self._row.namespace, TrialRow.name == name)
+            )
+            if taken is not None:
+                raise self._trial_exists(name)
+            last = self._session.scalar(select(func.max(TrialRow.seq)).where(TrialRow.experiment_id == self._row.id))
+            now = self._clock()
+            reason, message = _TRIAL_REASONS.get(status, ("", ""))
+            row = TrialRow(
+                experiment_id=self._row.id,
+                namespace=self._row.namespace,
+                name=name,
+                seq=0 if last is None else last + 1,
+                assignments=assignments,
+                status=status.value,
+                reason=reason,
+                message=message,
+                lane=lane,
+                runner=runner,
+                labels=dict(labels or {}),
+                created_at=now,
+                started_at=None if status is TrialStatus.CREATED else now,
+                completed_at=now if status.terminal else None,
+                observation={},
+                objective_value=None,
+            )
+            self._session.add(row)
+            try:
+                self._session.flush()
+            except IntegrityError as exc:  # a rival in another experiment took the name meanwhile
+                raise self._trial_exists(name) from exc
+            return row.to_record(self._row.name)
+
+    def set_condition(
+        self,
+        condition: ExperimentCondition,
+        reason: str,
+        message: str,
+        *,
+        optimal_trial: str | None = None,
+        completed: bool | None = None,
+    ) -> ExperimentRecord:
+        """Set a status condition by Katib's rule (see ``_conditions``) and return the experiment.
+
+        ``started_at`` is set on the first Running; ``completed_at`` when ``completed`` (default: the
+        condition is terminal) and cleared by Restarting. ``optimal_trial`` is stored when given, even
+        when the condition itself changes nothing; None leaves it as it is.
+        """
+        with translated(self._url, f"setting the condition of {self._label}"):
+            row, now = self._row, self._clock()
+            conditions = _conditions.apply(row.conditions, condition, reason, message, now)
+            if conditions != row.conditions:
+                row.conditions = conditions
+                current = next(entry for entry in reversed(conditions) if entry["status"] == "True")
+                row.condition, row.reason, row.message = current["type"], current["reason"], current["message"]
+            if condition is ExperimentCondition.RUNNING and row.started_at is None:
+                row.started_at = now
+            if condition is ExperimentCondition.RESTARTING:
+                row.completed_at = None
+            elif (condition.terminal if completed is None else completed) and row.completed_at is None:
+                row.completed_at = now
+            if optimal_trial is not None:
+                row.optimal_trial = optimal_trial
+            self._session.flush()
+            return row.to_record()
+
+    def save_algorithm_state(self, state: dict[str, Any] | None) -> None:
+        """Store the algorithm's explicit state (JSON), replacing the previous one; None clears it."""
+        with translated(self._url, f"saving the algorithm state of {self._label}"):
+            self._row.algorithm_state = state
+            self._session.flush()
+
+    def update_spec(self, spec: dict[str, Any]) -> None:
+        """Replace the stored spec (budget edits such as a higher ``maxTrialCount``)."""
+        with translated(self._url, f"updating the spec of {self._label}"):
+            self._row.spec = spec
+            self._session.flush()
+
+    @property
+    def _label(self) -> str:
+        return f"experiment {self._row.namespace}/{self._row.name}"
+
+    def _trial_exists(self, name: str) -> AlreadyExistsError:
+        return AlreadyExistsError(
+            f"a trial named {name!r} already exists in namespace {self._row.namespace!r}; "
+            "trial names must be unique within a namespace"
+        )
+
+
+# Katib's reason and message for a trial entering each state through the store.
+_TRIAL_REASONS = {
+    TrialStatus.CREATED: ("TrialCreated", "Trial is created"),
+    TrialStatus.RUNNING: ("TrialRunning", "Trial is running"),
+}
