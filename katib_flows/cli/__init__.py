@@ -13,11 +13,14 @@ from collections.abc import Sequence
 
 import click
 
-from .. import __version__
-from ..errors import AlreadyExistsError, KatibFlowsError, NotFoundError, SpecError, StoreError
-from . import _exit
-from ._db import db
-from ._lint import lint
+from katib_flows import __version__
+from katib_flows.cli import _exit
+from katib_flows.cli._db import db
+from katib_flows.cli._lint import lint
+from katib_flows.cli._query import best, delete, experiments, logs, trials
+from katib_flows.cli._run import resume
+from katib_flows.cli._run import run as run_command
+from katib_flows.errors import AlreadyExistsError, KatibFlowsError, NotFoundError, SpecError, StoreError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -26,8 +29,8 @@ def cli() -> None:
     """Hyperparameter tuning with Katib v1beta1 Experiments: locally, or as Argo Workflows."""
 
 
-cli.add_command(lint)
-cli.add_command(db)
+for _command in (run_command, resume, experiments, trials, best, logs, delete, lint, db):
+    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import db_option, resolve_db_url
+from katib_flows.cli._common import db_option, resolve_db_url
 
 
 @click.group("db")
@@ -20,7 +20,7 @@ def db() -> None:
 @db_option
 def upgrade(db_url: str | None) -> None:
     """Create the schema, or migrate it to this release's revision."""
-    from ..store import Store
+    from katib_flows.store import Store
 
     url = resolve_db_url(db_url)
     with Store(url, upgrade=True) as store:
@@ -31,7 +31,7 @@ def upgrade(db_url: str | None) -> None:
 @db_option
 def current(db_url: str | None) -> None:
     """Show the schema revision of the store and the one this release needs."""
-    from ..store import Store
+    from katib_flows.store import Store
 
     url = resolve_db_url(db_url)
     revision, head = Store.inspect_revision(url)

@@ -10,18 +10,24 @@ from pathlib import Path
 
 import click
 
-from . import _exit
-from ._output import dump
+from katib_flows.cli import _exit
+from katib_flows.cli._output import dump
 
 
 @click.command("lint")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--output", "-o", type=click.Choice(["text", "yaml", "json"]), default="text", show_default=True,
-              help="text: a verdict per file; yaml/json: the defaulted Experiments (json also lists problems).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["text", "yaml", "json"]),
+    default="text",
+    show_default=True,
+    help="text: a verdict per file; yaml/json: the defaulted Experiments (json also lists problems).",
+)
 @click.option("--strict", is_flag=True, help="Fail on warnings too (unknown fields, unused values).")
 def lint(files: tuple[Path, ...], output: str, strict: bool) -> None:
     """Check Katib v1beta1 Experiment files; print every problem with its field path and fix."""
-    from ..spec import check_file
+    from katib_flows.spec import check_file
 
     failed = False
     documents = []
@@ -36,12 +42,14 @@ def lint(files: tuple[Path, ...], output: str, strict: bool) -> None:
                 note = f" ({len(checked.warnings)} warnings)" if checked.warnings else ""
                 click.echo(f"{checked.source}: {verdict}{note}")
             elif output == "json":
-                documents.append({
-                    "file": checked.source,
-                    "ok": not bad,
-                    "problems": [p.to_dict() for p in checked.problems],
-                    "experiment": checked.experiment.dump() if checked.experiment and checked.ok else None,
-                })
+                documents.append(
+                    {
+                        "file": checked.source,
+                        "ok": not bad,
+                        "problems": [p.to_dict() for p in checked.problems],
+                        "experiment": checked.experiment.dump() if checked.experiment and checked.ok else None,
+                    }
+                )
             elif checked.experiment is not None and checked.ok:
                 documents.append(checked.experiment.dump())
     if output == "json":

@@ -16,7 +16,12 @@ import click
 FORMATS = ("table", "json", "yaml")
 
 output_option = click.option(
-    "--output", "-o", "output", type=click.Choice(FORMATS), default="table", show_default=True,
+    "--output",
+    "-o",
+    "output",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
     help="table for people, json or yaml for scripts.",
 )
 

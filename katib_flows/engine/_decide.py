@@ -103,18 +103,17 @@ def observation_summary(logs: Iterable[MetricLog], metrics: Sequence[str]) -> di
             continue
         number = log.number
         if number is not None:
-            lows[log.metric] = min(number, lows.get(log.metric, number))
-            highs[log.metric] = max(number, highs.get(log.metric, number))
-            summary[log.metric]["min"] = _text(lows[log.metric])
-            summary[log.metric]["max"] = _text(highs[log.metric])
+            # min and max keep the reported text, as latest does ("0.980000" stays "0.980000").
+            if log.metric not in lows or number < lows[log.metric]:
+                lows[log.metric] = number
+                summary[log.metric]["min"] = log.value
+            if log.metric not in highs or number > highs[log.metric]:
+                highs[log.metric] = number
+                summary[log.metric]["max"] = log.value
         if log.metric not in latest or log.timestamp >= latest[log.metric].timestamp:
             latest[log.metric] = log
             summary[log.metric]["latest"] = log.value
     return summary
-
-
-def _text(number: float) -> str:
-    return repr(number)
 
 
 def objective_value(summary: dict[str, dict[str, str]], metric: str, strategy: str) -> float | None:

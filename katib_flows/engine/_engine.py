@@ -192,6 +192,4 @@ def evaluate_experiment(store: Store, namespace: str, name: str) -> ExperimentRe
 
 def _set_verdict(tx: ExperimentTxn, experiment: Experiment, trials: list[TrialRecord], verdict: Verdict) -> None:
     best = _decide.optimal_trial(experiment, trials)
-    tx.set_condition(
-        verdict.condition, verdict.reason, verdict.message, optimal_trial=best.name if best else None
-    )
+    tx.set_condition(verdict.condition, verdict.reason, verdict.message, optimal_trial=best.name if best else None)

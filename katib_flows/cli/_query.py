@@ -1,0 +1,134 @@
+"""Reading results: ``experiments``, ``trials NAME``, ``best NAME``, ``logs NAME TRIAL``, ``delete NAME``.
+
+Each is load-free: open the store, read, print a table for people or ``--output json|yaml`` in the
+shapes of DESIGN.md section 10 for scripts.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import click
+
+from katib_flows.cli._common import db_option, logs_dir, open_store
+from katib_flows.cli._output import emit, output_option, table
+from katib_flows.errors import NotFoundError
+
+namespace_option = click.option(
+    "--namespace",
+    "-n",
+    envvar="KATIB_FLOWS_NAMESPACE",
+    default="default",
+    show_default=True,
+    help="Namespace of the experiment.",
+)
+
+
+@click.command("experiments")
+@db_option
+@namespace_option
+@click.option("--all-namespaces", "-A", is_flag=True, help="List the experiments of every namespace.")
+@output_option
+def experiments(db_url: str | None, namespace: str, all_namespaces: bool, output: str) -> None:
+    """List experiments with their status, trial counts and best trial."""
+    from katib_flows.cli._views import experiment_view
+
+    with open_store(db_url) as store:
+        records = store.list_experiments(None if all_namespaces else namespace)
+        views = [experiment_view(r, store.list_trials(r.namespace, r.name)) for r in records]
+    if output != "table":
+        emit(views, output)
+        return
+    rows = []
+    for v in views:
+        best = v["currentOptimalTrial"]
+        rows.append(
+            [
+                v["namespace"],
+                v["name"],
+                v["status"]["condition"],
+                v["status"]["reason"],
+                f"{v['trials']['succeeded']}/{v['trials']['total']}",
+                v["trials"]["failed"],
+                f"{best['objectiveValue']:.6g} ({best['bestTrialName']})" if best else "-",
+            ]
+        )
+    table(["namespace", "name", "status", "reason", "succeeded", "failed", "best"], rows)
+
+
+@click.command("trials")
+@click.argument("name")
+@db_option
+@namespace_option
+@output_option
+def trials(name: str, db_url: str | None, namespace: str, output: str) -> None:
+    """List the trials of an experiment with their parameters and metrics."""
+    from katib_flows.cli._views import trial_view
+
+    with open_store(db_url) as store:
+        store.get_experiment(namespace, name)
+        views = [trial_view(t) for t in store.list_trials(namespace, name)]
+    if output != "table":
+        emit(views, output)
+        return
+    rows = [
+        [
+            v["name"],
+            v["status"],
+            "-" if v["objectiveValue"] is None else f"{v['objectiveValue']:.6g}",
+            ", ".join(f"{a['name']}={a['value']}" for a in v["parameterAssignments"]),
+            v["reason"],
+        ]
+        for v in views
+    ]
+    table(["trial", "status", "objective", "parameters", "reason"], rows, title=f"{namespace}/{name}")
+
+
+@click.command("best")
+@click.argument("name")
+@db_option
+@namespace_option
+@output_option
+def best(name: str, db_url: str | None, namespace: str, output: str) -> None:
+    """Show the optimal trial: its parameters and metrics."""
+    from katib_flows.cli._views import optimal_view
+
+    with open_store(db_url) as store:
+        record = store.get_experiment(namespace, name)
+        if not record.optimal_trial:
+            raise NotFoundError(f"experiment {namespace}/{name} has no trial with an objective value yet")
+        view = optimal_view(store.get_trial(namespace, record.optimal_trial))
+    emit(view, "yaml" if output == "table" else output)
+
+
+@click.command("logs")
+@click.argument("name")
+@click.argument("trial")
+@db_option
+@namespace_option
+def logs(name: str, trial: str, db_url: str | None, namespace: str) -> None:
+    """Print a trial's output, as kept by the local run."""
+    with open_store(db_url) as store:
+        record = store.get_trial(namespace, trial)
+    if record.experiment != name:
+        raise NotFoundError(f"trial {trial} does not belong to experiment {namespace}/{name}")
+    path = logs_dir() / namespace / name / f"{trial}.log"
+    if not path.is_file():
+        raise NotFoundError(f"no output kept for trial {trial} at {path} (it ran on another machine, or not at all)")
+    click.echo(path.read_text(encoding="utf-8", errors="replace"), nl=False)
+
+
+@click.command("delete")
+@click.argument("name")
+@db_option
+@namespace_option
+@click.option("--yes", "-y", is_flag=True, help="Do not ask.")
+def delete(name: str, db_url: str | None, namespace: str, yes: bool) -> None:
+    """Delete an experiment, its trials, observation logs and kept output."""
+    with open_store(db_url) as store:
+        store.get_experiment(namespace, name)
+        if not yes and not click.confirm(f"delete experiment {namespace}/{name} and all its trials?", err=True):
+            raise click.Abort()
+        store.delete_experiment(namespace, name)
+    shutil.rmtree(logs_dir() / namespace / name, ignore_errors=True)
+    click.echo(f"deleted {namespace}/{name}")

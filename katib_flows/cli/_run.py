@@ -1,0 +1,162 @@
+"""``katib-flows run FILE`` and ``katib-flows resume NAME``: the local engine from the command line.
+
+A pipeline: load and check the file, apply the command line's overrides, open the store, register the
+experiment, run its lanes, report, and exit with a named code. ``resume`` finds trials left running by
+a dead runner, marks them interrupted (they do not count) and runs what the budget still allows.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from katib_flows.cli import _exit
+from katib_flows.cli._common import db_option, logs_dir, open_store
+from katib_flows.cli._output import emit
+from katib_flows.errors import AlreadyExistsError, SpecError
+
+_progress_options = [
+    click.option("--deadline", type=float, metavar="SECONDS", help="End the experiment after this many seconds."),
+    click.option("--quiet", "-q", is_flag=True, help="Only the final result; plain lines, no live table."),
+    click.option("--verbose", "-v", is_flag=True, help="Stream every trial's output."),
+]
+
+
+def progress_options(fn: Any) -> Any:
+    for option in reversed(_progress_options):
+        fn = option(fn)
+    return fn
+
+
+@click.command("run")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@db_option
+@click.option("--name", help="Experiment name (default: metadata.name, else the file's name).")
+@click.option("--namespace", "-n", envvar="KATIB_FLOWS_NAMESPACE", help="Namespace (default: metadata.namespace).")
+@click.option("--parallel", type=click.IntRange(min=1), help="Override spec.parallelTrialCount.")
+@click.option("--max-trials", type=click.IntRange(min=1), help="Override spec.maxTrialCount.")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of the search (default: random_state, else random).")
+@progress_options
+def run(
+    file: Path,
+    db_url: str | None,
+    name: str | None,
+    namespace: str | None,
+    parallel: int | None,
+    max_trials: int | None,
+    seed: int | None,
+    deadline: float | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Run an Experiment on this machine: trials as local processes, results in the store."""
+    from katib_flows.engine import algorithm_for, register_experiment
+    from katib_flows.local import SOURCE_DIR_ANNOTATION, images
+    from katib_flows.spec import check_document, load_file
+
+    checked = load_file(file)
+    assert checked.experiment is not None
+    for warning in checked.warnings:
+        click.echo(warning.format(), err=True)
+    document = checked.experiment.dump()
+    spec = document.setdefault("spec", {})
+    if parallel is not None:
+        spec["parallelTrialCount"] = parallel
+    if max_trials is not None:
+        spec["maxTrialCount"] = max_trials
+        spec["parallelTrialCount"] = min(spec.get("parallelTrialCount", 3), max_trials)
+    metadata = document.setdefault("metadata", {})
+    annotations = metadata.setdefault("annotations", {})
+    annotations[SOURCE_DIR_ANNOTATION] = str(file.resolve().parent)
+    name = name or metadata.get("name") or _name_from_file(file)
+    namespace = namespace or metadata.get("namespace") or "default"
+    metadata.update(name=name, namespace=namespace)
+    rechecked = check_document(document, str(file))
+    if not rechecked.ok or rechecked.experiment is None:
+        errors = [p for p in rechecked.problems if p.is_error]
+        raise SpecError("\n".join(p.format() for p in errors), errors)
+    experiment = rechecked.experiment
+    algorithm_for(experiment)  # an algorithm we cannot run is bad input, said before anything is stored
+    for image in images(experiment):
+        click.echo(f"note: image {image} is ignored locally; trials run on this machine", err=True)
+    with open_store(db_url) as store:
+        try:
+            register_experiment(store, experiment, namespace=namespace, name=name, seed=seed)
+        except AlreadyExistsError as exc:
+            raise AlreadyExistsError(
+                f"{exc} Resume it with `katib-flows resume {name}`, delete it with `katib-flows delete {name}`, "
+                "or run under another --name."
+            ) from exc
+        code = _run_lanes(store, namespace, name, deadline=deadline, quiet=quiet, verbose=verbose)
+    raise SystemExit(code)
+
+
+@click.command("resume")
+@click.argument("name")
+@db_option
+@click.option("--namespace", "-n", envvar="KATIB_FLOWS_NAMESPACE", default="default", show_default=True)
+@click.option("--max-trials", type=click.IntRange(min=1), help="Raise spec.maxTrialCount to run more trials.")
+@click.option("--parallel", type=click.IntRange(min=1), help="Change spec.parallelTrialCount.")
+@click.option("--force", is_flag=True, help="Take over trials whose runner ran on another host.")
+@progress_options
+def resume(
+    name: str,
+    db_url: str | None,
+    namespace: str,
+    max_trials: int | None,
+    parallel: int | None,
+    force: bool,
+    deadline: float | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Continue an interrupted experiment (or a finished one, with a larger --max-trials)."""
+    from katib_flows.local import take_over
+
+    with open_store(db_url) as store:
+        take_over(store, namespace, name, max_trials=max_trials, parallel=parallel, force=force)
+        code = _run_lanes(store, namespace, name, deadline=deadline, quiet=quiet, verbose=verbose)
+    raise SystemExit(code)
+
+
+def _run_lanes(store: Any, namespace: str, name: str, *, deadline: float | None, quiet: bool, verbose: bool) -> int:
+    from katib_flows.cli._views import optimal_view
+    from katib_flows.local import LineReporter, LiveReporter, LocalRun, Reporter, RunOptions
+
+    reporter: Reporter
+    if quiet or not sys.stderr.isatty():
+        reporter = LineReporter(quiet=quiet, verbose=verbose)
+    else:
+        reporter = LiveReporter(verbose=verbose)
+    record = LocalRun(store, namespace, name, reporter, RunOptions(deadline=deadline, logs_dir=logs_dir())).run()
+    best = store.get_trial(namespace, record.optimal_trial) if record.optimal_trial else None
+    if best is not None:
+        click.echo("best trial:")
+        emit(optimal_view(best), "yaml")
+    else:
+        click.echo("no trial succeeded with the objective metric", err=True)
+    return exit_code(record)
+
+
+def exit_code(record: Any) -> int:
+    """The named exit code of a run from the experiment's final condition."""
+    condition = record.condition.value
+    if condition == "Failed":
+        return _exit.EXPERIMENT_FAILED
+    if condition != "Succeeded":
+        return _exit.INTERRUPTED
+    goal = record.spec.get("spec", {}).get("objective", {}).get("goal")
+    if goal is not None and record.reason != "ExperimentGoalReached":
+        return _exit.GOAL_NOT_REACHED
+    return _exit.SUCCEEDED
+
+
+def _name_from_file(file: Path) -> str:
+    name = re.sub(r"[^a-z0-9-]+", "-", file.stem.lower()).strip("-")
+    if not name or not name[0].isalpha():
+        name = f"experiment-{name}".strip("-")
+    return name[:40].rstrip("-")

@@ -1,0 +1,72 @@
+"""The machine-readable shapes of DESIGN.md section 10, close to Katib's status objects.
+
+Scripts, CI jobs and notebooks read these through ``--output json|yaml``; keep them stable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from katib_flows.engine import Counts
+from katib_flows.store import ExperimentRecord, TrialRecord, TrialStatus
+
+
+def _time(value: dt.datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def trial_view(trial: TrialRecord) -> dict[str, Any]:
+    return {
+        "name": trial.name,
+        "status": trial.status.value,
+        "reason": trial.reason,
+        "message": trial.message,
+        "parameterAssignments": [{"name": k, "value": _text(v)} for k, v in trial.assignments.items()],
+        "metrics": [{"name": name, **values} for name, values in trial.observation.items()],
+        "objectiveValue": trial.objective_value,
+        "startTime": _time(trial.started_at),
+        "completionTime": _time(trial.completed_at),
+    }
+
+
+def _text(value: Any) -> str:
+    from katib_flows.spec import format_value
+
+    return format_value(value)
+
+
+def experiment_view(record: ExperimentRecord, trials: Sequence[TrialRecord]) -> dict[str, Any]:
+    counts = Counts.of(trials).by_status
+    optimal = next((t for t in trials if t.name == record.optimal_trial), None)
+    return {
+        "name": record.name,
+        "namespace": record.namespace,
+        "status": {"condition": record.condition.value, "reason": record.reason, "message": record.message},
+        "trials": {
+            "total": len(trials),
+            "succeeded": counts[TrialStatus.SUCCEEDED],
+            "failed": counts[TrialStatus.FAILED],
+            "killed": sum(1 for t in trials if t.status is TrialStatus.KILLED),
+            "earlyStopped": counts[TrialStatus.EARLY_STOPPED],
+            "metricsUnavailable": counts[TrialStatus.METRICS_UNAVAILABLE],
+            "running": counts[TrialStatus.RUNNING],
+            "pending": counts[TrialStatus.CREATED],
+        },
+        "currentOptimalTrial": optimal_view(optimal),
+        "startTime": _time(record.started_at),
+        "completionTime": _time(record.completed_at),
+    }
+
+
+def optimal_view(trial: TrialRecord | None) -> dict[str, Any] | None:
+    if trial is None:
+        return None
+    view = trial_view(trial)
+    return {
+        "bestTrialName": trial.name,
+        "parameterAssignments": view["parameterAssignments"],
+        "observation": {"metrics": view["metrics"]},
+        "objectiveValue": trial.objective_value,
+    }

@@ -1,0 +1,167 @@
+"""Collecting one local trial's metrics while it runs, per the experiment's metrics collector.
+
+Used by the lanes: ``line()`` for every output line (StdOut parsing, the kept log), a background poll for
+the collectors that read a file (File, TensorFlowEvent, Push), and ``finish()`` once the process has
+ended. Parsing is the collector package's (the same code a cluster trial uses); this module only wires
+it to the store, flushing rows in small batches so metrics are visible, and early stopping can act,
+while the trial runs. The user's command is never rewritten.
+
+Push channel (``kind: Push``, ``katib_flows.report_metrics``): each trial gets its own file named by
+``KATIB_FLOWS_METRICS_FILE``; ``report_metrics`` appends one JSON line per call and this module tails it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import katib_flows_collector as kc
+
+from katib_flows.engine import record_observation
+from katib_flows.spec import Experiment
+from katib_flows.store import MetricLog, Store
+
+_POLL_SECONDS = 0.5
+_FLUSH_SECONDS = 0.5
+_FLUSH_ROWS = 200
+
+
+class Collection:
+    """The metric collection of one running trial."""
+
+    def __init__(self, experiment: Experiment, store: Store, namespace: str, trial: str, log_path: Path | None):
+        self.store, self.namespace, self.trial = store, namespace, trial
+        objective = experiment.spec.objective
+        assert objective is not None and objective.objective_metric_name
+        self.metrics = [objective.objective_metric_name, *(objective.additional_metric_names or [])]
+        mc = experiment.spec.metrics_collector_spec
+        self.kind = (mc.collector.kind if mc and mc.collector else None) or "StdOut"
+        source = mc.source if mc else None
+        filters = source.filter.metrics_format if source and source.filter else None
+        fsp = source.file_system_path if source else None
+        self._pending: list[MetricLog] = []
+        self._last_flush = time.monotonic()
+        self._lock = threading.Lock()
+        self._text = kc.TextParser(self.metrics, filters) if self.kind == "StdOut" else None
+        self._file: _Tail | None = None
+        self._events: kc.TFEventReader | None = None
+        self._push_dir: tempfile.TemporaryDirectory[str] | None = None
+        if self.kind == "File" and fsp is not None and fsp.path:
+            parser = kc.JsonLinesParser(self.metrics) if fsp.format == "JSON" else kc.TextParser(self.metrics, filters)
+            self._file = _Tail(Path(fsp.path), parser.feed, fresh=True)
+        elif self.kind == "TensorFlowEvent" and fsp is not None and fsp.path:
+            self._events = kc.TFEventReader(fsp.path, self.metrics)
+        elif self.kind in ("Push", "None"):
+            self._push_dir = tempfile.TemporaryDirectory(prefix="katib-flows-push-")
+            self._file = _Tail(
+                Path(self._push_dir.name) / "metrics.jsonl", kc.PushParser(self.metrics).feed, fresh=True
+            )
+        self._log: IO[str] | None = None
+        if log_path is not None:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = log_path.open("w", encoding="utf-8")
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
+        if self._file is not None or self._events is not None:
+            self._poller = threading.Thread(target=self._poll_loop, name=f"collect-{trial}", daemon=True)
+            self._poller.start()
+
+    def env(self) -> dict[str, str]:
+        """What the trial process needs to know: its name (as Katib sets it) and the push channel."""
+        env = {kc.TRIAL_NAME_ENV: self.trial}
+        if self._push_dir is not None and self._file is not None:
+            env[kc.METRICS_FILE_ENV] = str(self._file.path)
+        return env
+
+    def line(self, line: str) -> None:
+        if self._log is not None:
+            self._log.write(line + "\n")
+            self._log.flush()
+        if self._text is not None:
+            self._add(self._text.feed(line))
+
+    def finish(self) -> None:
+        """After the process ended: read what is left, store it, release files."""
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join()
+        try:
+            if self._file is not None:
+                self._add(self._file.read(final=True))
+            if self._events is not None:
+                self._add(self._events.finish())
+        except kc.CollectorError as exc:
+            self.line(f"katib-flows: metrics collection failed: {exc}")
+        self._flush()
+        self.close()
+
+    def close(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        if self._push_dir is not None:
+            self._push_dir.cleanup()
+            self._push_dir = None
+
+    def _poll_loop(self) -> None:
+        while not self._stop.wait(_POLL_SECONDS):
+            try:
+                if self._file is not None:
+                    self._add(self._file.read())
+                if self._events is not None:
+                    self._add(self._events.poll())
+            except kc.CollectorError:
+                return  # reported by finish(), which reads again
+            self._flush_if_due()
+
+    def _add(self, metrics: list[kc.Metric]) -> None:
+        if not metrics:
+            return
+        now = dt.datetime.now(dt.timezone.utc)
+        rows = [MetricLog(m.name, m.value, m.timestamp or now, m.step) for m in metrics if m.name in self.metrics]
+        with self._lock:
+            self._pending.extend(rows)
+        self._flush_if_due()
+
+    def _flush_if_due(self) -> None:
+        if len(self._pending) >= _FLUSH_ROWS or time.monotonic() - self._last_flush >= _FLUSH_SECONDS:
+            self._flush()
+
+    def _flush(self) -> None:
+        with self._lock:
+            rows, self._pending = self._pending, []
+            self._last_flush = time.monotonic()
+        if rows:
+            record_observation(self.store, self.namespace, self.trial, rows)
+
+
+class _Tail:
+    """Reads the lines appended to a file since the last read; a partial last line waits for the next."""
+
+    def __init__(self, path: Path, feed: Callable[[str], list[kc.Metric]], *, fresh: bool) -> None:
+        self.path = path
+        self._feed = feed
+        self._offset = 0
+        self._split = kc.LineSplitter()
+        if fresh:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"")  # a fresh file per trial, as Katib's per-pod emptyDir is
+
+    def read(self, *, final: bool = False) -> list[kc.Metric]:
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self._offset)
+                chunk = f.read()
+        except FileNotFoundError:
+            return []
+        self._offset += len(chunk)
+        metrics: list[kc.Metric] = []
+        lines = self._split.push(chunk) + (self._split.flush() if final else [])
+        for line in lines:
+            metrics.extend(self._feed(line))
+        return metrics

@@ -1,0 +1,219 @@
+"""The local engine: ``parallelTrialCount`` lanes, each looping claim -> run -> record -> evaluate.
+
+``LocalRun.run`` is what ``katib-flows run`` and ``resume`` call. Each lane is a thread that owns one
+trial process at a time; a finished trial's slot is claimed again at once, so no lane waits for the
+slowest trial of a batch. The main thread only watches: the deadline, Ctrl-C (SIGINT) and SIGTERM. When
+the experiment completes, trials still running are stopped and marked ``Killed`` (Katib lets them run;
+DESIGN.md section 8). When interrupted, they are marked as interrupted and the experiment stays
+resumable. All state is in the store; a crash of this process loses nothing that ``resume`` cannot redo.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from katib_flows.engine import (
+    REASON_EXPERIMENT_COMPLETED,
+    Claimed,
+    Done,
+    claim_next_trial,
+    evaluate_experiment,
+    experiment_of,
+    finish_trial,
+    interrupt_trial,
+)
+from katib_flows.errors import KatibFlowsError
+from katib_flows.local._collect import Collection
+from katib_flows.local._command import trial_command
+from katib_flows.local._process import DEFAULT_GRACE_SECONDS, TrialProcess
+from katib_flows.local._report import Reporter
+from katib_flows.spec import Experiment
+from katib_flows.store import ExperimentRecord, Store, TrialRecord, TrialStatus
+
+REASON_DEADLINE = "ExperimentDeadlineReached"
+#: How long an idle lane sleeps before asking again, when no local trial finishing wakes it first.
+_IDLE_POLL_SECONDS = 1.0
+
+
+def runner_id() -> str:
+    """Who runs a trial: host and process id, so ``resume`` can tell a dead runner from a live one."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def runner_alive(runner: str | None) -> bool | None:
+    """True or False for a runner on this host; None when it ran elsewhere and nobody here can tell."""
+    if not runner or ":" not in runner:
+        return False
+    host, _, pid = runner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    deadline: float | None = None
+    """Seconds from the start after which the experiment ends and running trials are stopped."""
+    grace: float = DEFAULT_GRACE_SECONDS
+    logs_dir: Path | None = None
+    """Where each trial's output is kept as ``<namespace>/<experiment>/<trial>.log``."""
+
+
+class LocalRun:
+    """Runs one stored experiment's trials on this machine until it completes or is stopped."""
+
+    def __init__(self, store: Store, namespace: str, name: str, reporter: Reporter, options: RunOptions) -> None:
+        self.store, self.namespace, self.name = store, namespace, name
+        self.reporter, self.options = reporter, options
+        self.runner = runner_id()
+        self.experiment: Experiment = experiment_of(store.get_experiment(namespace, name))
+        self._running: dict[str, TrialProcess] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._stop_reason: str | None = None
+        self._errors: list[BaseException] = []
+
+    def run(self) -> ExperimentRecord:
+        lanes = self.experiment.spec.parallel_trial_count or 1
+        self.reporter.started(self.store.get_experiment(self.namespace, self.name), lanes)
+        threads = [threading.Thread(target=self._lane, args=(i,), name=f"lane-{i}", daemon=True) for i in range(lanes)]
+        previous = _install_sigterm()
+        started = time.monotonic()
+        try:
+            for thread in threads:
+                thread.start()
+            while any(t.is_alive() for t in threads):
+                for thread in threads:
+                    thread.join(timeout=0.2)
+                self.reporter.tick()
+                deadline = self.options.deadline
+                if deadline is not None and time.monotonic() - started > deadline and self._stop_reason is None:
+                    self._stop(REASON_DEADLINE)
+        except KeyboardInterrupt:
+            self._stop("interrupted")
+            for thread in threads:
+                thread.join()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        if self._errors:
+            raise self._errors[0]
+        if self._stop_reason == REASON_DEADLINE:
+            self._end_by_deadline()
+        record = self.store.get_experiment(self.namespace, self.name)
+        self.reporter.finished(record, interrupted=self._stop_reason == "interrupted")
+        return record
+
+    def _lane(self, lane: int) -> None:
+        try:
+            while self._stop_reason is None:
+                result = claim_next_trial(self.store, self.namespace, self.name, lane=lane, runner=self.runner)
+                if isinstance(result, Done):
+                    return
+                if isinstance(result, Claimed):
+                    self._run_trial(result.trial, lane)
+                else:
+                    with self._wake:
+                        self._wake.wait(timeout=_IDLE_POLL_SECONDS)
+        except BaseException as exc:  # a lane must not die silently: the main thread re-raises it
+            self._errors.append(exc)
+            self._stop("error")
+
+    def _run_trial(self, trial: TrialRecord, lane: int) -> None:
+        if not self.store.start_trial(self.namespace, trial.name, runner=self.runner):
+            return
+        self.reporter.trial_started(trial, lane)
+        collection = Collection(self.experiment, self.store, self.namespace, trial.name, self._log_path(trial))
+        try:
+            command = trial_command(self.experiment, trial.assignments, trial_name=trial.name, namespace=self.namespace)
+            process = TrialProcess(command, extra_env=collection.env())
+        except KatibFlowsError as exc:
+            collection.close()
+            self._finish(trial, TrialStatus.FAILED, "TrialFailed", str(exc))
+            return
+        with self._lock:
+            self._running[trial.name] = process
+            stopping = self._stop_reason
+        if stopping is not None:
+            process.stop(stopping, self.options.grace)
+        try:
+            for line in process.lines():
+                collection.line(line)
+                self.reporter.trial_output(trial, line)
+            code = process.wait()
+        finally:
+            with self._lock:
+                self._running.pop(trial.name, None)
+        collection.finish()
+        if process.stop_reason == "interrupted":
+            interrupt_trial(self.store, self.namespace, trial.name, "the run was interrupted; resume re-runs it")
+            self.reporter.trial_finished(self.store.get_trial(self.namespace, trial.name))
+        elif process.stop_reason is not None and not process.timed_out:
+            self._finish(trial, TrialStatus.KILLED, process.stop_reason, "stopped because the experiment ended")
+        elif process.timed_out:
+            self._finish(trial, TrialStatus.FAILED, "DeadlineExceeded", "the trial exceeded activeDeadlineSeconds")
+        elif code == 0:
+            self._finish(trial, TrialStatus.SUCCEEDED)
+        else:
+            tail = "\n".join(process.tail)
+            self._finish(trial, TrialStatus.FAILED, "TrialFailed", f"exit code {code}; last output:\n{tail}")
+
+    def _finish(self, trial: TrialRecord, status: TrialStatus, reason: str = "", message: str = "") -> None:
+        finished = finish_trial(self.store, self.namespace, trial.name, status, reason=reason, message=message)
+        self.reporter.trial_finished(finished)
+        if self.store.get_experiment(self.namespace, self.name).condition.terminal:
+            self._stop(REASON_EXPERIMENT_COMPLETED)
+        with self._wake:
+            self._wake.notify_all()
+
+    def _stop(self, reason: str) -> None:
+        """Stop every running trial (once); lanes see the reason and end after their current trial."""
+        with self._lock:
+            if self._stop_reason is None:
+                self._stop_reason = reason
+            processes = list(self._running.values())
+            self._wake.notify_all()
+        for process in processes:
+            process.stop(self._stop_reason or reason, self.options.grace)
+
+    def _end_by_deadline(self) -> None:
+        record = self.store.get_experiment(self.namespace, self.name)
+        if not record.condition.terminal:
+            self.store.set_experiment_condition(
+                self.namespace,
+                self.name,
+                record.condition.__class__.SUCCEEDED,
+                REASON_DEADLINE,
+                "Experiment has succeeded because its deadline has been reached",
+                optimal_trial=evaluate_experiment(self.store, self.namespace, self.name).optimal_trial,
+            )
+
+    def _log_path(self, trial: TrialRecord) -> Path | None:
+        if self.options.logs_dir is None:
+            return None
+        return self.options.logs_dir / self.namespace / self.name / f"{trial.name}.log"
+
+
+def _install_sigterm() -> signal.Handlers | None:
+    """SIGTERM stops the run like Ctrl-C does (a scheduler or ``kill`` asks us to stop)."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, handler)
+    return previous  # type: ignore[return-value]

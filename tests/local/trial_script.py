@@ -1,0 +1,35 @@
+"""A real trial program for the local-run tests: prints metrics, sleeps, fails or records its argv on demand."""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--value", type=float, default=0.5)
+parser.add_argument("--sleep", type=float, default=0.0)
+parser.add_argument("--exit", type=int, default=0)
+parser.add_argument("--steps", type=int, default=1)
+parser.add_argument("--no-metric", action="store_true")
+parser.add_argument("--argv-dir", default="")
+parser.add_argument("--pid-dir", default="")
+parser.add_argument("--sleep-if-below", type=float, default=None)
+parser.add_argument("rest", nargs="*")
+args = parser.parse_args()
+
+name = os.environ.get("KATIB_TRIAL_NAME", "unknown")
+if args.argv_dir:
+    Path(args.argv_dir, f"{name}.json").write_text(json.dumps(sys.argv[1:]))
+if args.pid_dir:
+    Path(args.pid_dir, f"{name}.pid").write_text(str(os.getpid()))
+print("starting", name, flush=True)
+for step in range(args.steps):
+    if not args.no_metric:
+        print(f"step={step} score={args.value + step * 0.001}", flush=True)
+if args.sleep_if_below is not None and args.value < args.sleep_if_below:
+    time.sleep(60)
+time.sleep(args.sleep)
+print("last line before exit", flush=True)
+sys.exit(args.exit)
