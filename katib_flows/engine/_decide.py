@@ -74,6 +74,15 @@ class Counts:
     def of(cls, trials: Iterable[TrialRecord]) -> Counts:
         return cls(Counter(t.status for t in trials if counts_against_budget(t)))
 
+    @classmethod
+    def from_tally(cls, tally: dict[tuple[TrialStatus, str], int]) -> Counts:
+        """From the store's (status, reason) -> count aggregate."""
+        counter: Counter[TrialStatus] = Counter()
+        for (status, reason), count in tally.items():
+            if not (status is TrialStatus.KILLED and reason == REASON_INTERRUPTED):
+                counter[status] += count
+        return cls(counter)
+
     @property
     def active(self) -> int:
         return self.by_status[TrialStatus.CREATED] + self.by_status[TrialStatus.RUNNING]
@@ -144,9 +153,13 @@ def metric_names(experiment: Experiment) -> list[str]:
     return [objective.objective_metric_name, *(objective.additional_metric_names or [])]
 
 
+def maximize(experiment: Experiment) -> bool:
+    return experiment.spec.objective is not None and experiment.spec.objective.type == "maximize"
+
+
 def optimal_trial(experiment: Experiment, trials: Iterable[TrialRecord]) -> TrialRecord | None:
-    """The finished trial with the best objective value (earliest wins a tie)."""
-    maximize = experiment.spec.objective is not None and experiment.spec.objective.type == "maximize"
+    """The finished trial with the best objective value (earliest wins a tie); the store's ``best_trial``
+    answers the same in one query."""
     best: TrialRecord | None = None
     for trial in trials:
         if not trial.status.terminal or trial.objective_value is None:
@@ -156,7 +169,7 @@ def optimal_trial(experiment: Experiment, trials: Iterable[TrialRecord]) -> Tria
             or best.objective_value is None
             or (
                 (trial.objective_value > best.objective_value)
-                if maximize
+                if maximize(experiment)
                 else (trial.objective_value < best.objective_value)
             )
         ):
@@ -164,21 +177,19 @@ def optimal_trial(experiment: Experiment, trials: Iterable[TrialRecord]) -> Tria
     return best
 
 
-def completion(experiment: Experiment, trials: Sequence[TrialRecord]) -> Verdict | None:
-    """Katib's order: goal, then too many failures, then max trials; None while the experiment goes on."""
+def completion(experiment: Experiment, counts: Counts, best: float | None) -> Verdict | None:
+    """Katib's order: goal, then too many failures, then max trials; None while the experiment goes on.
+
+    Takes the counts and the best objective value rather than the trials, so deciding costs the same at
+    any history length.
+    """
     spec = experiment.spec
     objective = spec.objective
     assert objective is not None
-    best = optimal_trial(experiment, trials)
-    if objective.goal is not None and best is not None and best.objective_value is not None:
-        reached = (
-            best.objective_value >= objective.goal
-            if objective.type == "maximize"
-            else (best.objective_value <= objective.goal)
-        )
+    if objective.goal is not None and best is not None:
+        reached = best >= objective.goal if objective.type == "maximize" else best <= objective.goal
         if reached:
             return GOAL_REACHED
-    counts = Counts.of(trials)
     limit = spec.max_failed_trial_count
     if limit is not None and counts.failed != 0 and counts.failed >= limit:
         return MAX_FAILED
@@ -187,7 +198,7 @@ def completion(experiment: Experiment, trials: Sequence[TrialRecord]) -> Verdict
     return None
 
 
-def free_slots(experiment: Experiment, trials: Sequence[TrialRecord]) -> int:
+def free_slots(experiment: Experiment, counts: Counts) -> int:
     """How many trials may be created now.
 
     Katib creates ``min(parallel, maxTrialCount - completed) - active``, with completed leaving out
@@ -195,16 +206,15 @@ def free_slots(experiment: Experiment, trials: Sequence[TrialRecord]) -> int:
     trial created (but interrupted ones), so an experiment runs exactly maxTrialCount trials.
     """
     spec = experiment.spec
-    counts = Counts.of(trials)
     slots = (spec.parallel_trial_count or 1) - counts.active
     if spec.max_trial_count is not None:
         slots = min(slots, spec.max_trial_count - counts.total)
     return max(slots, 0)
 
 
-def budget_spent(experiment: Experiment, trials: Sequence[TrialRecord]) -> bool:
+def budget_spent(experiment: Experiment, counts: Counts) -> bool:
     most = experiment.spec.max_trial_count
-    return most is not None and Counts.of(trials).total >= most
+    return most is not None and counts.total >= most
 
 
 def history(experiment: Experiment, trials: Iterable[TrialRecord]) -> list[sg.Trial]:

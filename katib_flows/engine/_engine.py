@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import katib_flows_suggestion as sg
 
 from katib_flows.engine import _decide
 from katib_flows.engine._decide import REASON_INTERRUPTED, Verdict
-from katib_flows.errors import SpecError
+from katib_flows.errors import NotFoundError, SpecError
 from katib_flows.spec import Experiment, to_search_problem
 from katib_flows.store import ExperimentRecord, ExperimentTxn, MetricLog, Store, TrialRecord, TrialStatus
 
@@ -81,36 +82,68 @@ def algorithm_for(experiment: Experiment) -> sg.Algorithm:
 def claim_next_trial(
     store: Store, namespace: str, name: str, *, lane: int | None = None, runner: str | None = None
 ) -> ClaimResult:
-    """Create the next trial in one transaction, or say why not (``Wait``) or that nothing is left (``Done``)."""
+    """Create the next trial in one transaction, or say why not (``Wait``) or that nothing is left (``Done``).
+
+    With ``runner`` the trial is created Running (claimed and started at once); without, Created.
+    """
     with store.locked_experiment(namespace, name) as tx:
         record = tx.experiment
         if record.condition.terminal:
             return Done(f"experiment is {record.condition.value}: {record.message}")
         experiment = experiment_of(record)
-        trials = tx.trials()
-        verdict = _decide.completion(experiment, trials)
+        counts = _decide.Counts.from_tally(tx.status_counts())
+        goal = experiment.spec.objective.goal if experiment.spec.objective else None
+        best = tx.best_trial(maximize=_decide.maximize(experiment)) if goal is not None else None
+        verdict = _decide.completion(experiment, counts, best[1] if best else None)
         if verdict is not None:
-            _set_verdict(tx, experiment, trials, verdict)
+            _set_verdict(tx, experiment, verdict)
             return Done(verdict.message)
-        if _decide.budget_spent(experiment, trials):
+        if _decide.budget_spent(experiment, counts):
             return Done("every trial of the budget has been created")
-        if _decide.free_slots(experiment, trials) == 0:
+        if _decide.free_slots(experiment, counts) == 0:
             return Wait(f"all {experiment.spec.parallel_trial_count} parallel slots are busy")
-        decision = algorithm_for(experiment).suggest(
-            to_search_problem(experiment.spec), _decide.history(experiment, trials), record.seed
-        )
+        history = _History(tx, experiment, counts.total)
+        decision = algorithm_for(experiment).suggest(to_search_problem(experiment.spec), history, record.seed)
         if isinstance(decision, sg.Wait):
             return Wait(decision.reason)
         if isinstance(decision, sg.Exhausted):
-            if _decide.Counts.of(trials).active == 0:
-                _set_verdict(tx, experiment, trials, _decide.SUGGESTION_END)
+            if counts.active == 0:
+                _set_verdict(tx, experiment, _decide.SUGGESTION_END)
             return Done(decision.reason)
-        if record.condition.value != _decide.RUNNING.condition.value:
+        if record.condition is not _decide.RUNNING.condition:
             tx.set_condition(_decide.RUNNING.condition, _decide.RUNNING.reason, _decide.RUNNING.message)
         trial = tx.add_trial(
-            decision.name or new_trial_name(name), decision.assignments, lane=lane, labels=decision.labels
+            decision.name or new_trial_name(name),
+            decision.assignments,
+            lane=lane,
+            labels=decision.labels,
+            status=TrialStatus.RUNNING if runner else TrialStatus.CREATED,
+            runner=runner,
         )
     return Claimed(trial)
+
+
+class _History(Sequence[sg.Trial]):
+    """The trial history for an algorithm, read from the store only if the algorithm looks past its length.
+
+    Random search needs only ``len(history)``; TPE or grid read every trial, which is their own cost.
+    """
+
+    def __init__(self, tx: ExperimentTxn, experiment: Experiment, length: int) -> None:
+        self._tx, self._experiment, self._length = tx, experiment, length
+        self._trials: list[sg.Trial] | None = None
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> sg.Trial: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[sg.Trial]: ...
+    def __getitem__(self, index: int | slice) -> sg.Trial | Sequence[sg.Trial]:
+        if self._trials is None:
+            self._trials = _decide.history(self._experiment, self._tx.trials())
+        return self._trials[index]
 
 
 def record_observation(store: Store, namespace: str, trial_name: str, logs: Iterable[MetricLog]) -> None:
@@ -128,38 +161,43 @@ def finish_trial(
     *,
     reason: str = "",
     message: str = "",
+    experiment: str | None = None,
+    logs: Iterable[MetricLog] = (),
 ) -> TrialRecord:
-    """Close a trial with its outcome and observation, then re-evaluate the experiment.
+    """Record the trial's last metric rows (``logs``), close it with its outcome and observation and
+    re-evaluate the experiment, all in one transaction.
 
     A trial whose workload succeeded but never reported the objective becomes ``MetricsUnavailable``.
-    Finishing an already finished trial changes nothing (a retried step is harmless).
+    Finishing an already finished trial changes nothing (a retried step is harmless). Callers that know
+    the trial's experiment pass ``experiment`` and save a look-up.
     """
-    trial = store.get_trial(namespace, trial_name)
-    experiment = experiment_of(store.get_experiment(namespace, trial.experiment))
-    metrics = _decide.metric_names(experiment)
-    summary = _decide.observation_summary(store.get_observation_log(namespace, trial_name), metrics)
-    value = _decide.objective_value(summary, metrics[0], _decide.strategy_of(experiment, metrics[0]))
-    if status is TrialStatus.SUCCEEDED and value is None:
-        status, reason = TrialStatus.METRICS_UNAVAILABLE, reason or "MetricsUnavailable"
-        message = message or f"the trial did not report the objective metric {metrics[0]!r}"
-    if not reason:
-        reason = {
-            TrialStatus.SUCCEEDED: "TrialSucceeded",
-            TrialStatus.FAILED: "TrialFailed",
-            TrialStatus.EARLY_STOPPED: "TrialEarlyStopped",
-            TrialStatus.KILLED: "TrialKilled",
-        }.get(status, "")
-    store.finish_trial(
-        namespace,
-        trial_name,
-        status,
-        reason=reason,
-        message=message,
-        observation=summary,
-        objective_value=value,
-    )
-    evaluate_experiment(store, namespace, trial.experiment)
-    return store.get_trial(namespace, trial_name)
+    if experiment is None:
+        experiment = store.get_trial(namespace, trial_name).experiment
+    with store.locked_experiment(namespace, experiment) as tx:
+        logs = tx.record_and_read_logs(trial_name, list(logs))
+        spec = experiment_of(tx.experiment)
+        metrics = _decide.metric_names(spec)
+        summary = _decide.observation_summary(logs, metrics)
+        value = _decide.objective_value(summary, metrics[0], _decide.strategy_of(spec, metrics[0]))
+        if status is TrialStatus.SUCCEEDED and value is None:
+            status, reason = TrialStatus.METRICS_UNAVAILABLE, reason or "MetricsUnavailable"
+            message = message or f"the trial did not report the objective metric {metrics[0]!r}"
+        reason = reason or _TRIAL_REASONS.get(status, "")
+        finished = tx.finish_trial(
+            trial_name, status, reason=reason, message=message, observation=summary, objective_value=value
+        )
+        if finished is None:
+            raise NotFoundError(f"experiment {namespace}/{experiment} has no trial {trial_name!r}")
+        _evaluate(tx, spec)
+    return finished
+
+
+_TRIAL_REASONS = {
+    TrialStatus.SUCCEEDED: "TrialSucceeded",
+    TrialStatus.FAILED: "TrialFailed",
+    TrialStatus.EARLY_STOPPED: "TrialEarlyStopped",
+    TrialStatus.KILLED: "TrialKilled",
+}
 
 
 def interrupt_trial(store: Store, namespace: str, trial_name: str, message: str) -> bool:
@@ -168,28 +206,30 @@ def interrupt_trial(store: Store, namespace: str, trial_name: str, message: str)
 
 
 def evaluate_experiment(store: Store, namespace: str, name: str) -> ExperimentRecord:
-    """Re-decide the experiment's condition and optimal trial from its trials, and record them."""
+    """Re-decide the experiment's condition and optimal trial from its trial counts, and record them.
+
+    The one decision that needs the algorithm, "search space exhausted", is taken by the next claim.
+    """
     with store.locked_experiment(namespace, name) as tx:
-        record = tx.experiment
-        if record.condition.terminal:
-            return record
-        experiment = experiment_of(record)
-        trials = tx.trials()
-        verdict = _decide.completion(experiment, trials)
-        if verdict is None and _decide.Counts.of(trials).active == 0 and not _decide.budget_spent(experiment, trials):
-            decision = algorithm_for(experiment).suggest(
-                to_search_problem(experiment.spec), _decide.history(experiment, trials), record.seed
-            )
-            verdict = _decide.SUGGESTION_END if isinstance(decision, sg.Exhausted) else None
-        if verdict is not None:
-            _set_verdict(tx, experiment, trials, verdict)
-        else:
-            best = _decide.optimal_trial(experiment, trials)
-            if best is not None and best.name != record.optimal_trial:
-                tx.set_condition(record.condition, record.reason, record.message, optimal_trial=best.name)
-    return store.get_experiment(namespace, name)
+        return _evaluate(tx, experiment_of(tx.experiment))
 
 
-def _set_verdict(tx: ExperimentTxn, experiment: Experiment, trials: list[TrialRecord], verdict: Verdict) -> None:
-    best = _decide.optimal_trial(experiment, trials)
-    tx.set_condition(verdict.condition, verdict.reason, verdict.message, optimal_trial=best.name if best else None)
+def _evaluate(tx: ExperimentTxn, experiment: Experiment) -> ExperimentRecord:
+    record = tx.experiment
+    if record.condition.terminal:
+        return record
+    counts = _decide.Counts.from_tally(tx.status_counts())
+    best = tx.best_trial(maximize=_decide.maximize(experiment))
+    verdict = _decide.completion(experiment, counts, best[1] if best else None)
+    if verdict is not None:
+        return _set_verdict(tx, experiment, verdict, best)
+    if best is not None and best[0] != record.optimal_trial:
+        return tx.set_condition(record.condition, record.reason, record.message, optimal_trial=best[0])
+    return record
+
+
+def _set_verdict(
+    tx: ExperimentTxn, experiment: Experiment, verdict: Verdict, best: tuple[str, float] | None = None
+) -> ExperimentRecord:
+    best = best or tx.best_trial(maximize=_decide.maximize(experiment))
+    return tx.set_condition(verdict.condition, verdict.reason, verdict.message, optimal_trial=best[0] if best else None)

@@ -85,8 +85,9 @@ class Collection:
         if self._text is not None:
             self._add(self._text.feed(line))
 
-    def finish(self) -> None:
-        """After the process ended: read what is left, store it, release files."""
+    def finish(self) -> list[MetricLog]:
+        """After the process ended: read what is left and release files; returns the rows not yet stored,
+        for the caller to store with the trial's outcome in one transaction."""
         self._stop.set()
         if self._poller is not None:
             self._poller.join()
@@ -97,8 +98,10 @@ class Collection:
                 self._add(self._events.finish())
         except kc.CollectorError as exc:
             self.line(f"katib-flows: metrics collection failed: {exc}")
-        self._flush()
         self.close()
+        with self._lock:
+            rows, self._pending = self._pending, []
+        return rows
 
     def close(self) -> None:
         if self._log is not None:

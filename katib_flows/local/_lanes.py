@@ -35,7 +35,7 @@ from katib_flows.local._command import trial_command
 from katib_flows.local._process import DEFAULT_GRACE_SECONDS, TrialProcess
 from katib_flows.local._report import Reporter
 from katib_flows.spec import Experiment
-from katib_flows.store import ExperimentRecord, Store, TrialRecord, TrialStatus
+from katib_flows.store import ExperimentCondition, ExperimentRecord, MetricLog, Store, TrialRecord, TrialStatus
 
 REASON_DEADLINE = "ExperimentDeadlineReached"
 #: How long an idle lane sleeps before asking again, when no local trial finishing wakes it first.
@@ -107,7 +107,8 @@ class LocalRun:
             for thread in threads:
                 thread.join()
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
         if self._errors:
             raise self._errors[0]
         if self._stop_reason == REASON_DEADLINE:
@@ -132,8 +133,7 @@ class LocalRun:
             self._stop("error")
 
     def _run_trial(self, trial: TrialRecord, lane: int) -> None:
-        if not self.store.start_trial(self.namespace, trial.name, runner=self.runner):
-            return
+        """Run a trial claimed by this runner (created Running), collect, and finish it."""
         self.reporter.trial_started(trial, lane)
         collection = Collection(self.experiment, self.store, self.namespace, trial.name, self._log_path(trial))
         try:
@@ -156,22 +156,40 @@ class LocalRun:
         finally:
             with self._lock:
                 self._running.pop(trial.name, None)
-        collection.finish()
+        rows = collection.finish()
         if process.stop_reason == "interrupted":
             interrupt_trial(self.store, self.namespace, trial.name, "the run was interrupted; resume re-runs it")
             self.reporter.trial_finished(self.store.get_trial(self.namespace, trial.name))
         elif process.stop_reason is not None and not process.timed_out:
-            self._finish(trial, TrialStatus.KILLED, process.stop_reason, "stopped because the experiment ended")
+            self._finish(trial, TrialStatus.KILLED, process.stop_reason, "stopped because the experiment ended", rows)
         elif process.timed_out:
-            self._finish(trial, TrialStatus.FAILED, "DeadlineExceeded", "the trial exceeded activeDeadlineSeconds")
+            self._finish(
+                trial, TrialStatus.FAILED, "DeadlineExceeded", "the trial exceeded activeDeadlineSeconds", rows
+            )
         elif code == 0:
-            self._finish(trial, TrialStatus.SUCCEEDED)
+            self._finish(trial, TrialStatus.SUCCEEDED, logs=rows)
         else:
             tail = "\n".join(process.tail)
-            self._finish(trial, TrialStatus.FAILED, "TrialFailed", f"exit code {code}; last output:\n{tail}")
+            self._finish(trial, TrialStatus.FAILED, "TrialFailed", f"exit code {code}; last output:\n{tail}", rows)
 
-    def _finish(self, trial: TrialRecord, status: TrialStatus, reason: str = "", message: str = "") -> None:
-        finished = finish_trial(self.store, self.namespace, trial.name, status, reason=reason, message=message)
+    def _finish(
+        self,
+        trial: TrialRecord,
+        status: TrialStatus,
+        reason: str = "",
+        message: str = "",
+        logs: list[MetricLog] | None = None,
+    ) -> None:
+        finished = finish_trial(
+            self.store,
+            self.namespace,
+            trial.name,
+            status,
+            reason=reason,
+            message=message,
+            experiment=self.name,
+            logs=logs or (),
+        )
         self.reporter.trial_finished(finished)
         if self.store.get_experiment(self.namespace, self.name).condition.terminal:
             self._stop(REASON_EXPERIMENT_COMPLETED)
@@ -194,7 +212,7 @@ class LocalRun:
             self.store.set_experiment_condition(
                 self.namespace,
                 self.name,
-                record.condition.__class__.SUCCEEDED,
+                ExperimentCondition.SUCCEEDED,
                 REASON_DEADLINE,
                 "Experiment has succeeded because its deadline has been reached",
                 optimal_trial=evaluate_experiment(self.store, self.namespace, self.name).optimal_trial,

@@ -53,9 +53,7 @@ class ObservationLogs:
             ).first()
             if found is None:
                 raise trial_not_found(namespace, trial_name)
-            values = [_row(namespace, found[1], found[0], trial_name, log) for log in rows]
-            for start in range(0, len(values), _CHUNK):
-                session.execute(insert(ObservationLogRow).values(values[start : start + _CHUNK]))
+            insert_logs(session, namespace, found[1], found[0], trial_name, rows)
 
         self._run(f"recording metrics of trial {namespace}/{trial_name}", body, write=True)
 
@@ -121,6 +119,23 @@ class ObservationLogs:
             return result
 
         return self._run(f"reading metrics of experiment {namespace}/{experiment}", body)
+
+
+def insert_logs(
+    session: Session, namespace: str, experiment: str, experiment_id: int, trial_name: str, logs: list[MetricLog]
+) -> None:
+    """The multi-row INSERTs of ``register_observation_log``, inside the caller's transaction."""
+    values = [_row(namespace, experiment, experiment_id, trial_name, log) for log in logs]
+    for start in range(0, len(values), _CHUNK):
+        session.execute(insert(ObservationLogRow).values(values[start : start + _CHUNK]))
+
+
+def read_logs(session: Session, namespace: str, trial_name: str) -> list[MetricLog]:
+    """A trial's rows in (timestamp, insertion) order, inside the caller's transaction."""
+    query = select(*_LOG_COLUMNS).where(
+        ObservationLogRow.namespace == namespace, ObservationLogRow.trial_name == trial_name
+    )
+    return [_log(row) for row in session.execute(query.order_by(ObservationLogRow.timestamp, ObservationLogRow.id))]
 
 
 def _row(namespace: str, experiment: str, experiment_id: int, trial_name: str, log: MetricLog) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from katib_flows.errors import AlreadyExistsError
 from katib_flows.store import _conditions
 from katib_flows.store._failures import translated
-from katib_flows.store._records import ExperimentCondition, ExperimentRecord, TrialRecord, TrialStatus
+from katib_flows.store._observations import insert_logs, read_logs
+from katib_flows.store._records import ExperimentCondition, ExperimentRecord, MetricLog, TrialRecord, TrialStatus
 from katib_flows.store._schema import ExperimentRow, TrialRow
 
 Clock = Callable[[], dt.datetime]
@@ -62,6 +63,33 @@ class ExperimentTxn:
                 select(TrialRow).where(TrialRow.experiment_id == self._row.id).order_by(TrialRow.seq)
             )
             return [row.to_record(self._row.name) for row in rows]
+
+    def status_counts(self) -> dict[tuple[TrialStatus, str], int]:
+        """How many trials have each (status, reason): one aggregate query, however long the history."""
+        with translated(self._url, f"counting the trials of {self._label}"):
+            rows = self._session.execute(
+                select(TrialRow.status, TrialRow.reason, func.count())
+                .where(TrialRow.experiment_id == self._row.id)
+                .group_by(TrialRow.status, TrialRow.reason)
+            )
+            return {(TrialStatus(status), reason): count for status, reason, count in rows}
+
+    def best_trial(self, *, maximize: bool) -> tuple[str, float] | None:
+        """(name, objective value) of the finished trial with the best value (the earliest on a tie), or None."""
+        value = TrialRow.objective_value.desc() if maximize else TrialRow.objective_value.asc()
+        active = (TrialStatus.CREATED.value, TrialStatus.RUNNING.value)
+        with translated(self._url, f"finding the best trial of {self._label}"):
+            row = self._session.execute(
+                select(TrialRow.name, TrialRow.objective_value)
+                .where(
+                    TrialRow.experiment_id == self._row.id,
+                    TrialRow.objective_value.is_not(None),
+                    TrialRow.status.not_in(active),
+                )
+                .order_by(value, TrialRow.seq)
+                .limit(1)
+            ).first()
+            return (row[0], float(row[1] or 0.0)) if row is not None else None  # the query excludes NULL
 
     def add_trial(
         self,
@@ -110,6 +138,41 @@ class ExperimentTxn:
                 self._session.flush()
             except IntegrityError as exc:  # a rival in another experiment took the name meanwhile
                 raise self._trial_exists(name) from exc
+            return row.to_record(self._row.name)
+
+    def record_and_read_logs(self, trial_name: str, logs: list[MetricLog]) -> list[MetricLog]:
+        """Append ``logs`` for one of this experiment's trials, then return all of its rows in time order."""
+        with translated(self._url, f"recording metrics of trial {trial_name!r} of {self._label}"):
+            if logs:
+                insert_logs(self._session, self._row.namespace, self._row.name, self._row.id, trial_name, logs)
+            return read_logs(self._session, self._row.namespace, trial_name)
+
+    def finish_trial(
+        self,
+        name: str,
+        status: TrialStatus,
+        *,
+        reason: str = "",
+        message: str = "",
+        observation: dict[str, dict[str, str]] | None = None,
+        objective_value: float | None = None,
+    ) -> TrialRecord | None:
+        """``Store.finish_trial`` inside this transaction: Created/Running -> ``status``, then the trial as it
+        now is; None when the experiment has no such trial. An already finished trial is left unchanged."""
+        if not status.terminal:
+            raise ValueError(f"finish_trial needs a terminal status, got {status.value}")
+        with translated(self._url, f"finishing trial {name!r} of {self._label}"):
+            row = self._session.scalars(
+                select(TrialRow).where(TrialRow.experiment_id == self._row.id, TrialRow.name == name)
+            ).first()
+            if row is None:
+                return None
+            if not TrialStatus(row.status).terminal:
+                row.status, row.reason, row.message = status.value, reason, message
+                row.completed_at, row.objective_value = self._clock(), objective_value
+                if observation is not None:
+                    row.observation = observation
+                self._session.flush()
             return row.to_record(self._row.name)
 
     def set_condition(

@@ -35,7 +35,7 @@ with Store(url) as store:
             time.sleep(0.002)
             continue
         name = result.trial.name
-        assert store.start_trial("ns", name, runner=f"worker-{lane}")
+        assert result.trial.status is TrialStatus.RUNNING and result.trial.runner == f"worker-{lane}"
         time.sleep(rng.uniform(0, 0.01))
         now = dt.datetime.now(dt.timezone.utc)
         record_observation(store, "ns", name, [MetricLog("loss", str(rng.random()), now, 0)])

@@ -46,51 +46,60 @@ def trial(i: int, status: TrialStatus, value: float | None = None, reason: str =
     )
 
 
+def completion(exp: Experiment, trials: list[TrialRecord]) -> _decide.Verdict | None:
+    best = _decide.optimal_trial(exp, trials)
+    return _decide.completion(exp, _decide.Counts.of(trials), best.objective_value if best else None)
+
+
+def free_slots(exp: Experiment, trials: list[TrialRecord]) -> int:
+    return _decide.free_slots(exp, _decide.Counts.of(trials))
+
+
 def test_goal_first_then_failures_then_max_trials() -> None:
     exp = experiment(goal=0.9, maxTrialCount=3, maxFailedTrialCount=1)
     trials = [trial(0, S.FAILED), trial(1, S.SUCCEEDED, 0.95), trial(2, S.SUCCEEDED, 0.5)]
-    assert _decide.completion(exp, trials) is _decide.GOAL_REACHED
+    assert completion(exp, trials) is _decide.GOAL_REACHED
     trials[1] = trial(1, S.SUCCEEDED, 0.85)
-    assert _decide.completion(exp, trials) is _decide.MAX_FAILED
+    assert completion(exp, trials) is _decide.MAX_FAILED
     exp = experiment(goal=0.9, maxTrialCount=3)
-    assert _decide.completion(exp, trials) is _decide.MAX_TRIALS
+    assert completion(exp, trials) is _decide.MAX_TRIALS
 
 
 def test_minimize_goal() -> None:
     exp = experiment(type="minimize", goal=0.1)
-    assert _decide.completion(exp, [trial(0, S.SUCCEEDED, 0.2)]) is None
-    assert _decide.completion(exp, [trial(0, S.SUCCEEDED, 0.2), trial(1, S.SUCCEEDED, 0.1)]) is _decide.GOAL_REACHED
+    assert completion(exp, [trial(0, S.SUCCEEDED, 0.2)]) is None
+    assert completion(exp, [trial(0, S.SUCCEEDED, 0.2), trial(1, S.SUCCEEDED, 0.1)]) is _decide.GOAL_REACHED
 
 
 def test_metrics_unavailable_counts_as_failed() -> None:
     exp = experiment(maxFailedTrialCount=2)
     trials = [trial(0, S.METRICS_UNAVAILABLE), trial(1, S.SUCCEEDED, 0.1)]
-    assert _decide.completion(exp, trials) is None
-    assert _decide.completion(exp, [*trials, trial(2, S.FAILED)]) is _decide.MAX_FAILED
+    assert completion(exp, trials) is None
+    assert completion(exp, [*trials, trial(2, S.FAILED)]) is _decide.MAX_FAILED
 
 
 def test_max_failed_zero_fails_on_the_first_failure_and_unset_never() -> None:
-    assert _decide.completion(experiment(maxFailedTrialCount=0), [trial(0, S.SUCCEEDED, 1.0)]) is None
-    assert _decide.completion(experiment(maxFailedTrialCount=0), [trial(0, S.FAILED)]) is _decide.MAX_FAILED
-    assert _decide.completion(experiment(), [trial(i, S.FAILED) for i in range(50)]) is None
+    assert completion(experiment(maxFailedTrialCount=0), [trial(0, S.SUCCEEDED, 1.0)]) is None
+    assert completion(experiment(maxFailedTrialCount=0), [trial(0, S.FAILED)]) is _decide.MAX_FAILED
+    assert completion(experiment(), [trial(i, S.FAILED) for i in range(50)]) is None
 
 
 def test_interrupted_trials_do_not_count() -> None:
     exp = experiment(maxTrialCount=2, parallelTrialCount=2, maxFailedTrialCount=1)
     interrupted = trial(0, S.KILLED, reason=_decide.REASON_INTERRUPTED)
-    assert _decide.completion(exp, [interrupted, trial(1, S.SUCCEEDED, 0.3)]) is None
-    assert _decide.free_slots(exp, [interrupted, trial(1, S.SUCCEEDED, 0.3)]) == 1
+    assert completion(exp, [interrupted, trial(1, S.SUCCEEDED, 0.3)]) is None
+    assert free_slots(exp, [interrupted, trial(1, S.SUCCEEDED, 0.3)]) == 1
     assert [t.name for t in _decide.history(exp, [interrupted])] == []
 
 
 def test_free_slots_respects_parallel_and_budget() -> None:
     exp = experiment(maxTrialCount=5, parallelTrialCount=3)
-    assert _decide.free_slots(exp, []) == 3
-    assert _decide.free_slots(exp, [trial(0, S.RUNNING), trial(1, S.CREATED)]) == 1
+    assert free_slots(exp, []) == 3
+    assert free_slots(exp, [trial(0, S.RUNNING), trial(1, S.CREATED)]) == 1
     done = [trial(i, S.SUCCEEDED, 0.1) for i in range(4)]
-    assert _decide.free_slots(exp, done) == 1
-    assert _decide.free_slots(exp, [*done, trial(4, S.RUNNING)]) == 0
-    assert _decide.budget_spent(exp, [*done, trial(4, S.RUNNING)])
+    assert free_slots(exp, done) == 1
+    assert free_slots(exp, [*done, trial(4, S.RUNNING)]) == 0
+    assert _decide.budget_spent(exp, _decide.Counts.of([*done, trial(4, S.RUNNING)]))
 
 
 def test_optimal_trial_by_direction_and_earliest_on_ties() -> None:

@@ -198,3 +198,27 @@ def test_the_transaction_cannot_be_used_after_its_block(store: Store, exp: str) 
         txn.add_trial("t2", {})
     with pytest.raises(RuntimeError, match="ended"):
         txn.trials()
+
+
+def test_status_counts_and_best_trial_aggregate_in_the_database(store: Store, exp: str) -> None:
+    _add(store, "t0", "t1", "t2", "t3", "t4")
+    store.finish_trial("ns", "t0", TrialStatus.SUCCEEDED, objective_value=0.5)
+    store.finish_trial("ns", "t1", TrialStatus.SUCCEEDED, objective_value=0.9)
+    store.finish_trial("ns", "t2", TrialStatus.SUCCEEDED, objective_value=0.9)
+    store.finish_trial("ns", "t3", TrialStatus.KILLED, reason="TrialInterrupted")
+    with store.locked_experiment("ns", exp) as tx:
+        assert tx.status_counts() == {
+            (TrialStatus.SUCCEEDED, ""): 3,
+            (TrialStatus.KILLED, "TrialInterrupted"): 1,
+            (TrialStatus.CREATED, "TrialCreated"): 1,
+        }
+        best_max, best_min = tx.best_trial(maximize=True), tx.best_trial(maximize=False)
+    assert best_max == ("t1", 0.9)  # the earliest of the tie
+    assert best_min == ("t0", 0.5)
+
+
+def test_best_trial_ignores_active_trials_and_missing_values(store: Store, exp: str) -> None:
+    _add(store, "t0", "t1")
+    store.finish_trial("ns", "t0", TrialStatus.FAILED)
+    with store.locked_experiment("ns", exp) as tx:
+        assert tx.best_trial(maximize=True) is None
