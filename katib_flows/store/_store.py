@@ -64,9 +64,11 @@ class Store(Trials, ObservationLogs):
         self._engine = make_engine(self._url)
         self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
         try:
-            if upgrade:
+            revision = self.revision()
+            if upgrade and revision != _migrate.head_revision():  # alembic is slow to load: only when needed
                 self.upgrade()
-            _migrate.check(self.revision(), self.safe_url)
+                revision = self.revision()
+            _migrate.check(revision, self.safe_url)
         except BaseException:
             self._engine.dispose()
             raise

@@ -61,3 +61,9 @@ def test_migrations_create_exactly_the_models(store_url: str) -> None:
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_the_head_constant_is_the_newest_migration() -> None:
+    from katib_flows.store import _migrate
+
+    assert _migrate.scripts_head() == _migrate.HEAD
