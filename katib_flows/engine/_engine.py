@@ -41,9 +41,13 @@ class Wait:
 
 @dataclass(frozen=True)
 class Done:
-    """Nothing more will be created for this experiment; the lane can end."""
+    """Nothing more will be created for this experiment; the lane can end.
+
+    ``completed`` says the experiment itself has completed, so trials still running should be stopped.
+    """
 
     reason: str
+    completed: bool = False
 
 
 ClaimResult = Claimed | Wait | Done
@@ -89,7 +93,7 @@ def claim_next_trial(
     with store.locked_experiment(namespace, name) as tx:
         record = tx.experiment
         if record.condition.terminal:
-            return Done(f"experiment is {record.condition.value}: {record.message}")
+            return Done(f"experiment is {record.condition.value}: {record.message}", completed=True)
         experiment = experiment_of(record)
         counts = _decide.Counts.from_tally(tx.status_counts())
         goal = experiment.spec.objective.goal if experiment.spec.objective else None
@@ -97,7 +101,7 @@ def claim_next_trial(
         verdict = _decide.completion(experiment, counts, best[1] if best else None)
         if verdict is not None:
             _set_verdict(tx, experiment, verdict)
-            return Done(verdict.message)
+            return Done(verdict.message, completed=True)
         if _decide.budget_spent(experiment, counts):
             return Done("every trial of the budget has been created")
         if _decide.free_slots(experiment, counts) == 0:
@@ -109,7 +113,7 @@ def claim_next_trial(
         if isinstance(decision, sg.Exhausted):
             if counts.active == 0:
                 _set_verdict(tx, experiment, _decide.SUGGESTION_END)
-            return Done(decision.reason)
+            return Done(decision.reason, completed=counts.active == 0)
         if record.condition is not _decide.RUNNING.condition:
             tx.set_condition(_decide.RUNNING.condition, _decide.RUNNING.reason, _decide.RUNNING.message)
         trial = tx.add_trial(

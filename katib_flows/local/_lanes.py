@@ -122,6 +122,8 @@ class LocalRun:
             while self._stop_reason is None:
                 result = claim_next_trial(self.store, self.namespace, self.name, lane=lane, runner=self.runner)
                 if isinstance(result, Done):
+                    if result.completed:
+                        self._stop(REASON_EXPERIMENT_COMPLETED)
                     return
                 if isinstance(result, Claimed):
                     self._run_trial(result.trial, lane)
@@ -191,8 +193,6 @@ class LocalRun:
             logs=logs or (),
         )
         self.reporter.trial_finished(finished)
-        if self.store.get_experiment(self.namespace, self.name).condition.terminal:
-            self._stop(REASON_EXPERIMENT_COMPLETED)
         with self._wake:
             self._wake.notify_all()
 
