@@ -12,6 +12,7 @@ trial over the first and the last 10% of the trials, to show it does not grow wi
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import subprocess
 import sys
@@ -77,7 +78,7 @@ def bookkeeping(url: str, n: int) -> tuple[float, float]:
     tenth = max(n // 10, 2)
 
     def gap(part: list) -> float:  # from one trial's end to the next one's start: claim, finish, evaluate
-        gaps = [(b.started_at - a.completed_at).total_seconds() for a, b in zip(part, part[1:], strict=False)]
+        gaps = [(b.started_at - a.completed_at).total_seconds() for a, b in itertools.pairwise(part)]
         return sum(gaps) / len(gaps) * 1000
 
     return gap(trials[:tenth]), gap(trials[-tenth:])
