@@ -193,3 +193,11 @@ def test_tfjob_runs_its_primary_container(local_env: str, write_experiment: Call
     path = write_experiment(document)
     assert main(["run", str(path), "--name", "tfjob", "-q"]) == 0
     assert {s for s, _, _ in _observations(local_env, "tfjob")} == {TrialStatus.SUCCEEDED}
+
+
+def test_report_metrics_is_reexported() -> None:
+    import katib_flows_collector
+
+    import katib_flows
+
+    assert katib_flows.report_metrics is katib_flows_collector.report_metrics

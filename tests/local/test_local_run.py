@@ -228,3 +228,36 @@ def test_the_same_name_twice_says_how_to_go_on(
     err = capsys.readouterr().err
     assert "katib-flows resume twice" in err
     assert "katib-flows delete twice" in err
+
+
+def test_deadline_ends_the_experiment_and_stops_running_trials(
+    local_env: str, write_experiment: Callable[..., Path]
+) -> None:
+    path = write_experiment(
+        script_experiment(
+            args=["--value=${trialParameters.value}", "--sleep", "30"], maxTrialCount=4, parallelTrialCount=2
+        )
+    )
+    started = time.monotonic()
+    assert main(["run", str(path), "--name", "late", "--deadline", "1", "-q"]) == _exit.SUCCEEDED
+    assert time.monotonic() - started < 20
+    with _store(local_env) as store:
+        experiment = store.get_experiment("default", "late")
+        trials = store.list_trials("default", "late")
+    assert experiment.condition is ExperimentCondition.SUCCEEDED
+    assert experiment.reason == "ExperimentDeadlineReached"
+    assert len(trials) == 2
+    assert {t.status for t in trials} == {TrialStatus.KILLED}
+    assert {t.reason for t in trials} == {"ExperimentDeadlineReached"}
+
+
+def test_verbose_streams_trial_output(
+    local_env: str, write_experiment: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_experiment(
+        script_experiment(args=["--value=${trialParameters.value}"], maxTrialCount=1, parallelTrialCount=1)
+    )
+    assert main(["run", str(path), "--name", "chatty", "--verbose"]) == 0
+    err = capsys.readouterr().err
+    assert "| last line before exit" in err
+    assert "chatty-" in err and "started" in err
