@@ -46,11 +46,11 @@ def resolve_db_url(db_url: str | None) -> str:
 
 
 def open_store(db_url: str | None) -> Store:
-    """Open the store; the default SQLite file is created and upgraded on first use, others must be current."""
+    """Open the store; a SQLite file is created and upgraded on first use, a server database must be current."""
     from katib_flows.store import Store
 
     url = resolve_db_url(db_url)
-    return Store(url, upgrade=url == default_db_url() or url.startswith("sqlite"))
+    return Store(url, upgrade=url.startswith("sqlite"))
 
 
 def logs_dir() -> Path:
