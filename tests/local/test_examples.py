@@ -16,7 +16,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 @pytest.mark.parametrize("name", ["experiment-random.yaml", "experiment-tpe.yaml"])
 def test_digits_reaches_095(local_env: str, name: str) -> None:
     code = main(["run", str(EXAMPLES / "digits" / name), "-q"])
-    assert code in (_exit.SUCCEEDED, _exit.GOAL_NOT_REACHED)
+    # The random example has no goal; the TPE one aims at 0.99, which 15 trials rarely reach.
+    assert code == _exit.SUCCEEDED if name == "experiment-random.yaml" else code in (0, _exit.GOAL_NOT_REACHED)
     with Store(local_env) as store:
         [experiment] = store.list_experiments("default")
         trials = store.list_trials("default", experiment.name)
