@@ -45,6 +45,10 @@ class Collection:
         filters = source.filter.metrics_format if source and source.filter else None
         fsp = source.file_system_path if source else None
         self._pending: list[MetricLog] = []
+        #: The objective's learning curve so far (step counted from 1 -> value), for early stopping.
+        self.curve: dict[int, float] = {}
+        #: Called with ``curve`` after each new report of the objective (set by the lane when early stopping).
+        self.on_report: Callable[[dict[int, float]], None] | None = None
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()
         self._text = kc.TextParser(self.metrics, filters) if self.kind == "StdOut" else None
@@ -127,9 +131,17 @@ class Collection:
             return
         now = dt.datetime.now(dt.timezone.utc)
         rows = [MetricLog(m.name, m.value, m.timestamp or now, m.step) for m in metrics if m.name in self.metrics]
+        reported = False
         with self._lock:
             self._pending.extend(rows)
+            for row in rows:
+                if row.metric == self.metrics[0] and (number := row.number) is not None:
+                    step = row.step if row.step is not None else len(self.curve)
+                    self.curve[step + 1] = number
+                    reported = True
         self._flush_if_due()
+        if reported and self.on_report is not None:
+            self.on_report(dict(self.curve))
 
     def _flush_if_due(self) -> None:
         if len(self._pending) >= _FLUSH_ROWS or time.monotonic() - self._last_flush >= _FLUSH_SECONDS:

@@ -32,6 +32,7 @@ from katib_flows.engine import (
 from katib_flows.errors import KatibFlowsError
 from katib_flows.local._collect import Collection
 from katib_flows.local._command import trial_command
+from katib_flows.local._early import REASON_EARLY_STOPPED, EarlyStopping
 from katib_flows.local._process import DEFAULT_GRACE_SECONDS, TrialProcess
 from katib_flows.local._report import Reporter
 from katib_flows.spec import Experiment
@@ -85,6 +86,9 @@ class LocalRun:
         self._wake = threading.Condition(self._lock)
         self._stop_reason: str | None = None
         self._errors: list[BaseException] = []
+        self._early = (
+            EarlyStopping(self.experiment, store, namespace, name) if self.experiment.spec.early_stopping else None
+        )
 
     def run(self) -> ExperimentRecord:
         lanes = self.experiment.spec.parallel_trial_count or 1
@@ -145,6 +149,17 @@ class LocalRun:
             collection.close()
             self._finish(trial, TrialStatus.FAILED, "TrialFailed", str(exc))
             return
+        early_reason: list[str] = []
+        if self._early is not None:
+            early = self._early
+
+            def on_report(curve: dict[int, float]) -> None:
+                reason = early.check(trial.name, curve)
+                if reason is not None and not early_reason:
+                    early_reason.append(reason)
+                    process.stop(REASON_EARLY_STOPPED, self.options.grace)
+
+            collection.on_report = on_report
         with self._lock:
             self._running[trial.name] = process
             stopping = self._stop_reason
@@ -159,7 +174,9 @@ class LocalRun:
             with self._lock:
                 self._running.pop(trial.name, None)
         rows = collection.finish()
-        if process.stop_reason == "interrupted":
+        if process.stop_reason == REASON_EARLY_STOPPED and early_reason:
+            self._finish(trial, TrialStatus.EARLY_STOPPED, REASON_EARLY_STOPPED, early_reason[0], rows)
+        elif process.stop_reason == "interrupted":
             interrupt_trial(self.store, self.namespace, trial.name, "the run was interrupted; resume re-runs it")
             self.reporter.trial_finished(self.store.get_trial(self.namespace, trial.name))
         elif process.stop_reason is not None and not process.timed_out:
@@ -169,7 +186,9 @@ class LocalRun:
                 trial, TrialStatus.FAILED, "DeadlineExceeded", "the trial exceeded activeDeadlineSeconds", rows
             )
         elif code == 0:
-            self._finish(trial, TrialStatus.SUCCEEDED, logs=rows)
+            finished = self._finish(trial, TrialStatus.SUCCEEDED, logs=rows)
+            if self._early is not None and finished.status is TrialStatus.SUCCEEDED:
+                self._early.succeeded(trial.name, collection.curve)
         else:
             tail = "\n".join(process.tail)
             self._finish(trial, TrialStatus.FAILED, "TrialFailed", f"exit code {code}; last output:\n{tail}", rows)
@@ -181,7 +200,7 @@ class LocalRun:
         reason: str = "",
         message: str = "",
         logs: list[MetricLog] | None = None,
-    ) -> None:
+    ) -> TrialRecord:
         finished = finish_trial(
             self.store,
             self.namespace,
@@ -195,6 +214,7 @@ class LocalRun:
         self.reporter.trial_finished(finished)
         with self._wake:
             self._wake.notify_all()
+        return finished
 
     def _stop(self, reason: str) -> None:
         """Stop every running trial (once); lanes see the reason and end after their current trial."""

@@ -82,7 +82,8 @@ def _pod_spec(holder: dict[str, Any]) -> dict[str, Any] | None:
 def find_container(trial_spec: dict[str, Any], name: str | None) -> tuple[str, dict[str, Any]] | None:
     """The primary container (path, container) of a known kind, or None when it is not there."""
     for path, pod in pod_specs(trial_spec):
-        for index, container in enumerate(pod.get("containers") or []):
+        containers = pod.get("containers")
+        for index, container in enumerate(containers if isinstance(containers, list) else []):
             if isinstance(container, dict) and container.get("name") == name:
                 return f"{path}.containers[{index}]", container
     return None

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from katib_flows_collector import FilterError, compile_filters
 from katib_flows_suggestion import KATIB_ALGORITHMS, grid_size, validate_settings
+from katib_flows_suggestion.early_stopping import EARLY_STOPPING_RULES, validate_early_stopping
 
 from katib_flows.spec._models import Experiment, ExperimentSpec, MetricsCollectorSpec, ParameterSpec
 from katib_flows.spec._problems import Problem, join_path, nearest, one_of
@@ -27,7 +28,6 @@ OBJECTIVE_TYPES = ("minimize", "maximize")
 METRIC_STRATEGIES = ("min", "max", "latest")
 RESUME_POLICIES = ("Never", "LongRunning", "FromVolume")
 COLLECTOR_KINDS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "Push", "None")
-EARLY_STOPPING = {"medianstop": ("min_trials_required", "start_step")}
 NAME_MAX = 40
 # Katib applies this regex unanchored at the end; trial and Job names derive from the experiment's,
 # so we require the whole name to be a DNS-1123 label.
@@ -266,39 +266,18 @@ def _check_early_stopping(spec: ExperimentSpec) -> list[Problem]:
     name = early.algorithm_name
     if not name:
         return [Problem("spec.earlyStopping.algorithmName", "is required", "use medianstop", rule="required")]
-    if name not in EARLY_STOPPING:
-        return [_bad_choice("spec.earlyStopping.algorithmName", name, tuple(EARLY_STOPPING), "early-stopping")]
+    if name not in EARLY_STOPPING_RULES:
+        return [_bad_choice("spec.earlyStopping.algorithmName", name, EARLY_STOPPING_RULES, "early-stopping")]
+    settings = early.algorithm_settings or []
+    index = {s.name: i for i, s in enumerate(settings)}
     problems = []
-    valid = EARLY_STOPPING[name]
-    for i, setting in enumerate(early.algorithm_settings or []):
-        path = f"spec.earlyStopping.algorithmSettings[{i}]"
-        if setting.name not in valid:
-            guess = nearest(setting.name or "", valid)
-            problems.append(
-                Problem(
-                    f"{path}.name",
-                    f"unknown setting for algorithm {name}",
-                    f"use {guess!r}" if guess else f"use one of: {one_of(valid)}",
-                    value=setting.name,
-                    rule="early-stopping-settings",
-                )
-            )
-            continue
-        least = 1
-        try:
-            number = int(setting.value or "")
-        except ValueError:
-            number = least - 1
-        if number < least:
-            problems.append(
-                Problem(
-                    f"{path}.value",
-                    f"{setting.name} must be an integer >= {least}",
-                    f'write e.g. "{3 if setting.name == "min_trials_required" else 4}"',
-                    value=setting.value,
-                    rule="early-stopping-settings",
-                )
-            )
+    for found in validate_early_stopping(name, early.settings()):
+        i = index.get(found.setting)
+        path = f"spec.earlyStopping.algorithmSettings[{i}]" if i is not None else "spec.earlyStopping.algorithmSettings"
+        problem = Problem(
+            path, found.message, found.fix or "change or remove this setting", rule="early-stopping-settings"
+        )
+        problems.append(replace(problem, value=settings[i].value) if i is not None else problem)
     return problems
 
 

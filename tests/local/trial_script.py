@@ -12,6 +12,7 @@ parser.add_argument("--value", type=float, default=0.5)
 parser.add_argument("--sleep", type=float, default=0.0)
 parser.add_argument("--exit", type=int, default=0)
 parser.add_argument("--steps", type=int, default=1)
+parser.add_argument("--step-sleep", type=float, default=0.0)
 parser.add_argument("--no-metric", action="store_true")
 parser.add_argument("--argv-dir", default="")
 parser.add_argument("--pid-dir", default="")
@@ -28,6 +29,7 @@ print("starting", name, flush=True)
 for step in range(args.steps):
     if not args.no_metric:
         print(f"step={step} score={args.value + step * 0.001}", flush=True)
+    time.sleep(args.step_sleep)
 if args.sleep_if_below is not None and args.value < args.sleep_if_below:
     time.sleep(60)
 time.sleep(args.sleep)

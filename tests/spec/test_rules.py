@@ -319,7 +319,7 @@ CASES: list[tuple[str, Mutation, str, str]] = [
             "spec.earlyStopping",
             {"algorithmName": "medianstop", "algorithmSettings": [{"name": "start_step", "value": "0"}]},
         ),
-        "spec.earlyStopping.algorithmSettings[0].value",
+        "spec.earlyStopping.algorithmSettings[0]",
         "early-stopping-settings",
     ),
     ("list as a mapping", _set("spec.parameters", {"lr": 1}), "spec.parameters", "type:list_type"),
