@@ -26,17 +26,13 @@ from katib_flows.engine import (
     claim_next_trial,
     evaluate_experiment,
     experiment_of,
-    finish_trial,
-    interrupt_trial,
 )
-from katib_flows.errors import KatibFlowsError
-from katib_flows.local._collect import Collection
-from katib_flows.local._command import trial_command
-from katib_flows.local._early import REASON_EARLY_STOPPED, EarlyStopping
-from katib_flows.local._process import DEFAULT_GRACE_SECONDS, TrialProcess
+from katib_flows.local._early import EarlyStopping
+from katib_flows.local._process import DEFAULT_GRACE_SECONDS
 from katib_flows.local._report import Reporter
+from katib_flows.local._trial import INTERRUPTED, LocalTrial
 from katib_flows.spec import Experiment
-from katib_flows.store import ExperimentCondition, ExperimentRecord, MetricLog, Store, TrialRecord, TrialStatus
+from katib_flows.store import ExperimentCondition, ExperimentRecord, Store, TrialRecord
 
 REASON_DEADLINE = "ExperimentDeadlineReached"
 #: How long an idle lane sleeps before asking again, when no local trial finishing wakes it first.
@@ -81,7 +77,7 @@ class LocalRun:
         self.reporter, self.options = reporter, options
         self.runner = runner_id()
         self.experiment: Experiment = experiment_of(store.get_experiment(namespace, name))
-        self._running: dict[str, TrialProcess] = {}
+        self._running: dict[str, LocalTrial] = {}
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._stop_reason: str | None = None
@@ -107,7 +103,7 @@ class LocalRun:
                 if deadline is not None and time.monotonic() - started > deadline and self._stop_reason is None:
                     self._stop(REASON_DEADLINE)
         except KeyboardInterrupt:
-            self._stop("interrupted")
+            self._stop(INTERRUPTED)
             for thread in threads:
                 thread.join()
         finally:
@@ -118,7 +114,7 @@ class LocalRun:
         if self._stop_reason == REASON_DEADLINE:
             self._end_by_deadline()
         record = self.store.get_experiment(self.namespace, self.name)
-        self.reporter.finished(record, interrupted=self._stop_reason == "interrupted")
+        self.reporter.finished(record, interrupted=self._stop_reason == INTERRUPTED)
         return record
 
     def _lane(self, lane: int) -> None:
@@ -139,92 +135,36 @@ class LocalRun:
             self._stop("error")
 
     def _run_trial(self, trial: TrialRecord, lane: int) -> None:
-        """Run a trial claimed by this runner (created Running), collect, and finish it."""
+        """Run a trial claimed by this runner (created Running) to its end."""
         self.reporter.trial_started(trial, lane)
-        collection = Collection(self.experiment, self.store, self.namespace, trial.name, self._log_path(trial))
-        try:
-            command = trial_command(self.experiment, trial.assignments, trial_name=trial.name, namespace=self.namespace)
-            process = TrialProcess(command, extra_env=collection.env())
-        except KatibFlowsError as exc:
-            collection.close()
-            self._finish(trial, TrialStatus.FAILED, "TrialFailed", str(exc))
-            return
-        early_reason: list[str] = []
-        if self._early is not None:
-            early = self._early
-
-            def on_report(curve: dict[int, float]) -> None:
-                reason = early.check(trial.name, curve)
-                if reason is not None and not early_reason:
-                    early_reason.append(reason)
-                    process.stop(REASON_EARLY_STOPPED, self.options.grace)
-
-            collection.on_report = on_report
+        run = LocalTrial(
+            self.store, self.namespace, self.name, self.experiment, trial, log_path=self._log_path(trial),
+            early=self._early, grace=self.options.grace, on_line=lambda line: self.reporter.trial_output(trial, line),
+        )  # fmt: skip
+        run.start()
         with self._lock:
-            self._running[trial.name] = process
+            self._running[trial.name] = run
             stopping = self._stop_reason
         if stopping is not None:
-            process.stop(stopping, self.options.grace)
+            run.stop(stopping)
         try:
-            for line in process.lines():
-                collection.line(line)
-                self.reporter.trial_output(trial, line)
-            code = process.wait()
+            finished = run.wait()
         finally:
             with self._lock:
                 self._running.pop(trial.name, None)
-        rows = collection.finish()
-        if process.stop_reason == REASON_EARLY_STOPPED and early_reason:
-            self._finish(trial, TrialStatus.EARLY_STOPPED, REASON_EARLY_STOPPED, early_reason[0], rows)
-        elif process.stop_reason == "interrupted":
-            interrupt_trial(self.store, self.namespace, trial.name, "the run was interrupted; resume re-runs it")
-            self.reporter.trial_finished(self.store.get_trial(self.namespace, trial.name))
-        elif process.stop_reason is not None and not process.timed_out:
-            self._finish(trial, TrialStatus.KILLED, process.stop_reason, "stopped because the experiment ended", rows)
-        elif process.timed_out:
-            self._finish(
-                trial, TrialStatus.FAILED, "DeadlineExceeded", "the trial exceeded activeDeadlineSeconds", rows
-            )
-        elif code == 0:
-            finished = self._finish(trial, TrialStatus.SUCCEEDED, logs=rows)
-            if self._early is not None and finished.status is TrialStatus.SUCCEEDED:
-                self._early.succeeded(trial.name, collection.curve)
-        else:
-            tail = "\n".join(process.tail)
-            self._finish(trial, TrialStatus.FAILED, "TrialFailed", f"exit code {code}; last output:\n{tail}", rows)
-
-    def _finish(
-        self,
-        trial: TrialRecord,
-        status: TrialStatus,
-        reason: str = "",
-        message: str = "",
-        logs: list[MetricLog] | None = None,
-    ) -> TrialRecord:
-        finished = finish_trial(
-            self.store,
-            self.namespace,
-            trial.name,
-            status,
-            reason=reason,
-            message=message,
-            experiment=self.name,
-            logs=logs or (),
-        )
         self.reporter.trial_finished(finished)
         with self._wake:
             self._wake.notify_all()
-        return finished
 
     def _stop(self, reason: str) -> None:
         """Stop every running trial (once); lanes see the reason and end after their current trial."""
         with self._lock:
             if self._stop_reason is None:
                 self._stop_reason = reason
-            processes = list(self._running.values())
+            running = list(self._running.values())
             self._wake.notify_all()
-        for process in processes:
-            process.stop(self._stop_reason or reason, self.options.grace)
+        for run in running:
+            run.stop(self._stop_reason or reason)
 
     def _end_by_deadline(self) -> None:
         record = self.store.get_experiment(self.namespace, self.name)

@@ -1,0 +1,287 @@
+"""The compiler: a checked Experiment -> an Argo ``Workflow`` (a plain dict), built with hera.
+
+A pure function, called by ``katib-flows compile`` and by the generator of ``workflow_templates/``;
+submitting is someone else's job. The Workflow is the lane loop of DESIGN.md section 6::
+
+    main:   init ──> lane × N (withParam: the lane ids init printed)
+    lane:   suggest ──> trial (when status == trial) ──> lane (when next == continue)
+    onExit: finish
+
+Every step is ``katib-flows step <verb>`` in the project's image, with the store URL from a Secret.
+Parameters carry ids (experiment name, lane, iteration, trial name, generation), never manifests: the
+Experiment itself travels once, as the Workflow parameter ``experiment-spec`` that only the init step
+reads (through an environment variable, so it is not copied into any node's inputs), and from then on
+it lives in the store. A lane stops after ``generation_iterations`` iterations, below Argo's recursion
+limit; the exit step then submits the next generation of the same Workflow (``_handoff.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from hera.workflows import (
+    ClusterWorkflowTemplate,
+    Container,
+    Env,
+    Parameter,
+    Resources,
+    RetryStrategy,
+    SecretEnv,
+    Step,
+    Steps,
+    Workflow,
+    WorkflowTemplate,
+)
+from hera.workflows.models import Backoff, IntOrString, PodGC, ValueFrom
+
+from katib_flows.argo import _names as n
+from katib_flows.errors import CompileError
+from katib_flows.spec import Experiment
+
+#: Retry a step that failed for a reason other than bad input (exit code 2): every verb is idempotent.
+_RETRY = RetryStrategy(
+    limit="3",
+    retry_policy="Always",
+    expression="lastRetry.exitCode != '2'",
+    backoff=Backoff(duration="10s", factor=IntOrString(root="2"), max_duration="5m"),
+)
+_RESOURCES = Resources(cpu_request="100m", memory_request="256Mi", cpu_limit="1", memory_limit="1Gi")
+
+
+@dataclass(frozen=True)
+class StepOptions:
+    """How the steps run: image, store Secret, ServiceAccount, and the lane length of one generation."""
+
+    image: str = n.DEFAULT_IMAGE
+    db_secret: str = n.DEFAULT_DB_SECRET
+    service_account: str | None = n.DEFAULT_SERVICE_ACCOUNT
+    generation_iterations: int = n.DEFAULT_GENERATION_ITERATIONS
+    image_pull_policy: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    trial_runner: str | None = None
+    """None: the step's default (kubernetes: a Job or CRD per trial); ``local``: the trial's command runs
+    inside the trial step's own container, which must then hold the training code (small CPU trials)."""
+
+    def check(self) -> None:
+        limit = n.MAX_DEPTH - 10
+        if not 1 <= self.generation_iterations <= limit:
+            raise CompileError(
+                f"generation iterations must be between 1 and {limit} (Argo stops recursion at depth "
+                f"{n.MAX_DEPTH}), got {self.generation_iterations}"
+            )
+        if not self.image.strip():
+            raise CompileError("the step image must not be empty; pass --image REGISTRY/katib-flows:TAG")
+        if self.trial_runner not in (None, "kubernetes", "local"):
+            raise CompileError(f"the trial runner must be kubernetes or local, got {self.trial_runner!r}")
+        if not self.db_secret.strip():
+            raise CompileError("the store Secret name must not be empty; pass --db-secret NAME")
+
+
+def spec_json(experiment: Experiment, *, name: str, namespace: str | None) -> str:
+    """The defaulted Experiment as compact JSON with sorted keys: what the init step registers."""
+    document = experiment.dump()
+    metadata = document.setdefault("metadata", {})
+    metadata["name"] = name
+    if namespace:
+        metadata["namespace"] = namespace
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # Argo reads `{{...}}` as its own placeholders; a template may hold some (an Argo Workflow trial does).
+    # Compact JSON never opens two objects in a row, so every `{{` is inside a string: escape it there.
+    return text.replace("{{", "\\u007b\\u007b")
+
+
+def compile_workflow(
+    experiment: Experiment,
+    *,
+    name: str,
+    namespace: str | None = None,
+    options: StepOptions | None = None,
+    generate_name: bool = False,
+) -> dict[str, Any]:
+    """The Argo ``Workflow`` that runs ``experiment`` under ``name`` (a plain dict, ready to dump).
+
+    ``namespace`` None leaves ``metadata.namespace`` out (kustomize or ``kubectl -n`` sets it); the steps
+    always use the namespace the Workflow runs in. ``generate_name`` writes ``generateName: NAME-`` so
+    the same file can be submitted many times; by default the name is fixed, as GitOps needs.
+    """
+    options = options or StepOptions()
+    options.check()
+    if experiment.spec.trial_template is None:
+        raise CompileError("spec.trialTemplate is missing: a Workflow needs a trial to run")
+    arguments = [
+        Parameter(name=n.P_EXPERIMENT, value=name, description="Name of the experiment in the store."),
+        Parameter(
+            name=n.P_SPEC,
+            value=spec_json(experiment, name=name, namespace=namespace),
+            description="The Katib v1beta1 Experiment (JSON or YAML); read once, by the init step.",
+        ),
+        Parameter(
+            name=n.P_GENERATION,
+            value="0",
+            description="Which generation of this experiment's Workflows this is (set by the hand-off).",
+        ),
+    ]
+    labels = {**options.labels, n.L_MANAGED_BY: n.MANAGED_BY, n.L_EXPERIMENT: name, n.L_GENERATION: "0"}
+    workflow = Workflow(
+        name=None if generate_name else name,
+        generate_name=f"{name}-" if generate_name else None,
+        namespace=namespace,
+        labels=labels,
+        **_spec_fields(options, arguments),
+    )
+    with workflow:
+        _templates(options)
+    built: dict[str, Any] = workflow.to_dict()
+    return built
+
+
+def compile_template(
+    *, name: str, namespace: str | None = None, cluster: bool = False, options: StepOptions | None = None
+) -> dict[str, Any]:
+    """A ``(Cluster)WorkflowTemplate`` running any Experiment given as parameters: the Argo UI's form."""
+    options = options or StepOptions()
+    options.check()
+    arguments = [
+        Parameter(
+            name=n.P_EXPERIMENT,
+            value="",
+            description="Name of the experiment: a DNS-1123 label of at most 40 characters (required).",
+        ),
+        Parameter(
+            name=n.P_SPEC,
+            value="",
+            description="The Katib v1beta1 Experiment as YAML or JSON (kind: Experiment, or just its spec).",
+        ),
+        Parameter(name=n.P_GENERATION, value="0", description="Leave at 0; later generations are submitted for you."),
+    ]
+    labels = {**options.labels, n.L_MANAGED_BY: n.MANAGED_BY}
+    annotations = {
+        "workflows.argoproj.io/title": "katib-flows experiment",
+        "workflows.argoproj.io/description": (
+            "Runs a Katib v1beta1 Experiment: paste it into `experiment-spec`, name it in `experiment`."
+        ),
+    }
+    fields = _spec_fields(options, arguments)
+    template: WorkflowTemplate = (
+        ClusterWorkflowTemplate(name=name, labels=labels, annotations=annotations, **fields)
+        if cluster
+        else WorkflowTemplate(name=name, namespace=namespace, labels=labels, annotations=annotations, **fields)
+    )
+    with template:
+        _templates(options)
+    built: dict[str, Any] = template.to_dict()
+    return built
+
+
+def _spec_fields(options: StepOptions, arguments: list[Parameter]) -> dict[str, Any]:
+    return {
+        "entrypoint": n.T_MAIN,
+        "on_exit": n.T_FINISH,
+        "arguments": arguments,
+        "service_account_name": options.service_account,
+        "pod_gc": PodGC(strategy="OnPodSuccess"),
+    }
+
+
+def _templates(options: StepOptions) -> None:
+    """Declare every template inside the current hera Workflow context."""
+    common = _Common(options)
+    init = common.container(
+        n.T_INIT,
+        "init",
+        ["--generation", "{{workflow.parameters.generation}}"],
+        outputs=[n.O_LANES],
+        env=[Env(name=n.SPEC_ENV, value=f"{{{{workflow.parameters.{n.P_SPEC}}}}}")],
+    )
+    suggest = common.container(
+        n.T_SUGGEST,
+        "suggest",
+        ["--lane", "{{inputs.parameters.lane}}", "--iteration", "{{inputs.parameters.iteration}}",
+         "--iterations", str(options.generation_iterations), "--workflow", "{{workflow.name}}"],
+        inputs=["lane", "iteration"],
+        outputs=[n.O_STATUS, n.O_TRIAL, n.O_NEXT, n.O_NEXT_ITERATION],
+    )  # fmt: skip
+    trial = common.container(
+        n.T_TRIAL,
+        "trial",
+        ["--trial", "{{inputs.parameters.trial}}", "--workflow", "{{workflow.name}}",
+         "--workflow-uid", "{{workflow.uid}}"],
+        inputs=["trial"],
+        env=[Env(name=n.TRIAL_RUNNER_ENV, value=options.trial_runner)] if options.trial_runner else [],
+    )  # fmt: skip
+    common.container(
+        n.T_FINISH,
+        "finish",
+        ["--workflow", "{{workflow.name}}", "--workflow-status", "{{workflow.status}}",
+         "--generation", "{{workflow.parameters.generation}}"],
+        outputs=[n.O_CONDITION, n.O_NEXT_WORKFLOW],
+    )  # fmt: skip
+    with Steps(name=n.T_LANE, inputs=[Parameter(name="lane"), Parameter(name="iteration")]) as lane:
+        Step(
+            name=n.T_SUGGEST,
+            template=suggest,
+            arguments={"lane": "{{inputs.parameters.lane}}", "iteration": "{{inputs.parameters.iteration}}"},
+        )
+        Step(
+            name=n.T_TRIAL,
+            template=trial,
+            arguments={"trial": f"{{{{steps.suggest.outputs.parameters.{n.O_TRIAL}}}}}"},
+            when=f"{{{{steps.suggest.outputs.parameters.{n.O_STATUS}}}}} == {n.STATUS_TRIAL}",
+        )
+        Step(
+            name="next",
+            template=lane,
+            arguments={
+                "lane": "{{inputs.parameters.lane}}",
+                "iteration": f"{{{{steps.suggest.outputs.parameters.{n.O_NEXT_ITERATION}}}}}",
+            },
+            when=f"{{{{steps.suggest.outputs.parameters.{n.O_NEXT}}}}} == {n.NEXT_CONTINUE}",
+        )
+    with Steps(name=n.T_MAIN):
+        Step(name=n.T_INIT, template=init)
+        Step(
+            name=n.T_LANE,
+            template=lane,
+            with_param=f"{{{{steps.init.outputs.parameters.{n.O_LANES}}}}}",
+            arguments={"lane": "{{item}}", "iteration": "0"},
+        )
+
+
+@dataclass(frozen=True)
+class _Common:
+    options: StepOptions
+
+    def container(
+        self,
+        name: str,
+        verb: str,
+        args: list[str],
+        *,
+        inputs: list[str] = (),  # type: ignore[assignment]
+        outputs: list[str] = (),  # type: ignore[assignment]
+        env: list[Env] = (),  # type: ignore[assignment]
+    ) -> Container:
+        """A step container: ``katib-flows step VERB --experiment E --namespace NS ... --outputs DIR``."""
+        return Container(
+            name=name,
+            image=self.options.image,
+            image_pull_policy=self.options.image_pull_policy,
+            command=["katib-flows"],
+            args=[
+                "step",
+                verb,
+                "--experiment",
+                f"{{{{workflow.parameters.{n.P_EXPERIMENT}}}}}",
+                "--namespace",
+                "{{workflow.namespace}}",
+                *args,
+                *(["--outputs", n.OUTPUTS_DIR] if outputs else []),
+            ],
+            env=[SecretEnv(name=n.DB_ENV, secret_name=self.options.db_secret, secret_key=n.DB_SECRET_KEY), *env],
+            inputs=[Parameter(name=i) for i in inputs] or None,
+            outputs=[Parameter(name=o, value_from=ValueFrom(path=f"{n.OUTPUTS_DIR}/{o}")) for o in outputs] or None,
+            resources=_RESOURCES,
+            retry_strategy=_RETRY,
+        )

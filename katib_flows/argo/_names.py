@@ -1,0 +1,73 @@
+"""The names the compiled Workflow and the ``katib-flows step`` verbs agree on.
+
+One table, read by the compiler (which writes them into templates), the step verbs (which read the
+parameters and write the outputs) and the generation hand-off (which copies a Workflow). Changing a
+name here changes both sides at once; the committed ``workflow_templates/`` drift test catches the rest.
+"""
+
+from __future__ import annotations
+
+from katib_flows import __version__
+
+#: The step image; its entrypoint is ``katib-flows`` (see the project's Dockerfile).
+DEFAULT_IMAGE = f"ghcr.io/katib-flows/katib-flows:{__version__}"
+#: The Secret holding the store URL under key ``url`` (``manifests/`` creates it).
+DEFAULT_DB_SECRET = "katib-flows-db"
+DB_SECRET_KEY = "url"
+#: The ServiceAccount the steps run as (each tenant overlay in ``manifests/`` creates it).
+DEFAULT_SERVICE_ACCOUNT = "katib-flows-workflow"
+
+#: Argo stops a Workflow whose templates nest 100 deep. The entry template is depth 1, iteration i of a lane
+#: is depth 2 + i (the lane calls itself from its last step group) and its steps one deeper, so 90 iterations
+#: reach depth 92 at most; a lane that would go further ends and the next generation takes over.
+MAX_DEPTH = 100
+DEFAULT_GENERATION_ITERATIONS = 90
+
+# Workflow parameters (``{{workflow.parameters.X}}``).
+P_EXPERIMENT = "experiment"
+P_SPEC = "experiment-spec"
+P_GENERATION = "generation"
+
+# Template names.
+T_MAIN, T_INIT, T_LANE, T_SUGGEST, T_TRIAL, T_FINISH = "main", "init", "lane", "suggest", "trial", "finish"
+
+# Output parameters and the files the steps write them to (one folder per container).
+OUTPUTS_DIR = "/tmp/katib-flows"
+O_LANES = "lanes"
+O_STATUS = "status"  # trial | wait | done
+O_TRIAL = "trial"  # the claimed trial's name, or "none"
+O_NEXT = "next"  # continue | stop: whether the lane calls itself again
+O_NEXT_ITERATION = "next-iteration"
+O_CONDITION = "condition"
+O_NEXT_WORKFLOW = "next-workflow"  # the next generation's Workflow name, or "none"
+
+STATUS_TRIAL, STATUS_WAIT, STATUS_DONE = "trial", "wait", "done"
+NEXT_CONTINUE, NEXT_STOP = "continue", "stop"
+NONE = "none"
+
+#: The environment variable the init step reads the Experiment document from.
+SPEC_ENV = "KATIB_FLOWS_EXPERIMENT_SPEC"
+#: How the trial step runs a trial: ``kubernetes`` (the default) or ``local`` (in the step's container).
+TRIAL_RUNNER_ENV = "KATIB_FLOWS_TRIAL_RUNNER"
+#: The store URL (the CLI's ``--db`` reads it too).
+DB_ENV = "KATIB_FLOWS_DB"
+
+# Labels and annotations.
+L_MANAGED_BY = "app.kubernetes.io/managed-by"
+L_EXPERIMENT = "katib-flows.io/experiment"
+L_GENERATION = "katib-flows.io/generation"
+L_ROOT = "katib-flows.io/root"
+MANAGED_BY = "katib-flows"
+
+
+def runner_of(workflow: str, lane: int | str, iteration: int | str) -> str:
+    """The ``runner`` a suggest step stamps on the trial it claims: one per (Workflow, lane, iteration).
+
+    A retried suggest step finds its own trial again by this value instead of claiming a second one, and
+    the exit step finds every trial of its generation by the ``argo:<workflow>/`` prefix.
+    """
+    return f"{runner_prefix(workflow)}{lane}/{iteration}"
+
+
+def runner_prefix(workflow: str) -> str:
+    return f"argo:{workflow}/"

@@ -1,0 +1,239 @@
+"""``katib-flows compile``: Experiment files -> Argo Workflows, one file or a whole GitOps folder.
+
+A pipeline: load and check the Experiment (the same loader as ``lint`` and ``run``), apply the command
+line's name and namespace, compile (``katib_flows.argo``, which imports hera: inside the function),
+check the result for unknown fields (and against Argo's JSON schema with ``--validate-schema``), write
+it. ``--all DIR`` compiles every Experiment in DIR into ``DIR/compiled/``; ``--check`` compares instead
+of writing and fails listing every stale file, for CI.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from katib_flows.cli import _exit
+from katib_flows.errors import CompileError, SpecError
+
+COMPILED_DIR = "compiled"
+_MANAGED_MARK = '"katib-flows"'  # every compiled file carries app.kubernetes.io/managed-by: "katib-flows"
+
+
+@dataclass(frozen=True)
+class _Settings:
+    image: str | None
+    db_secret: str | None
+    service_account: str | None
+    generation_iterations: int | None
+    fmt: str
+    namespace: str | None
+    generate_name: bool
+    schema: Path | None
+    trial_runner: str | None = None
+
+
+@click.command("compile")
+@click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--out", "-o", "out", type=click.Path(path_type=Path, dir_okay=False), help="Write here, not stdout.")
+@click.option(
+    "--all",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Compile every Experiment in DIR into DIR/compiled/.",
+)
+@click.option("--check", is_flag=True, help="With --all: write nothing, fail if DIR/compiled/ is stale.")
+@click.option("--name", help="Experiment (and Workflow) name; default: metadata.name, else the file's name.")
+@click.option("--namespace", "-n", help="metadata.namespace of the Workflow; default: the Experiment's, else none.")
+@click.option("--image", help="Image of the steps (default: this release's katib-flows image).")
+@click.option("--db-secret", help="Secret holding the store URL under key `url` (default: katib-flows-db).")
+@click.option("--service-account", help="ServiceAccount of the steps (default: katib-flows-workflow).")
+@click.option(
+    "--generation-iterations",
+    type=click.IntRange(1, 90),
+    help="Lane iterations per Workflow generation (default and most: 90).",
+)
+@click.option(
+    "--trial-runner",
+    type=click.Choice(["kubernetes", "local"]),
+    help="kubernetes (default): a Job/CRD per trial; local: run the trial's command inside the step's container.",
+)
+@click.option("--generate-name", is_flag=True, help="Write generateName: NAME- so the file can be submitted again.")
+@click.option("--output", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@click.option(
+    "--validate-schema",
+    "schema",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Also validate against Argo's JSON schema file (api/jsonschema/schema.json).",
+)
+def compile_command(
+    file: Path | None,
+    out: Path | None,
+    folder: Path | None,
+    check: bool,
+    name: str | None,
+    namespace: str | None,
+    image: str | None,
+    db_secret: str | None,
+    service_account: str | None,
+    generation_iterations: int | None,
+    trial_runner: str | None,
+    generate_name: bool,
+    fmt: str,
+    schema: Path | None,
+) -> None:
+    """Compile a Katib Experiment into an Argo Workflow (YAML or JSON), or a folder of them (--all)."""
+    settings = _Settings(
+        image, db_secret, service_account, generation_iterations, fmt, namespace, generate_name, schema, trial_runner
+    )
+    if folder is not None:
+        if file is not None or out is not None or name is not None:
+            raise click.UsageError("--all DIR takes no FILE, --out or --name: each file is named after itself")
+        _compile_folder(folder, settings, check=check)
+        return
+    if file is None:
+        raise click.UsageError("give an Experiment FILE, or --all DIR")
+    if check:
+        raise click.UsageError("--check works with --all DIR")
+    text = _compile_file(file, settings, name=name)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+
+
+def _compile_file(file: Path, settings: _Settings, *, name: str | None) -> str:
+    from katib_flows.spec import load_file
+
+    checked = load_file(file)
+    assert checked.experiment is not None
+    for warning in checked.warnings:
+        click.echo(warning.format(), err=True)
+    return _compile_document(checked.experiment.dump(), file, settings, name=name)
+
+
+def _compile_document(document: dict[str, Any], file: Path, settings: _Settings, *, name: str | None) -> str:
+    """Compile one loaded Experiment; the name is ``name``, else metadata.name, else the file's."""
+    from katib_flows import argo
+    from katib_flows.spec import check_document
+
+    source = str(file)
+    metadata = document.setdefault("metadata", {})
+    name = name or metadata.get("name") or _default_name(file)
+    namespace = settings.namespace or metadata.get("namespace") or None
+    metadata["name"] = name
+    if namespace:
+        metadata["namespace"] = namespace
+    rechecked = check_document(document, source)  # the name given on the command line obeys the same rules
+    if not rechecked.ok or rechecked.experiment is None:
+        errors = [p for p in rechecked.problems if p.is_error]
+        raise SpecError("\n".join(p.format() for p in errors), errors)
+    template = rechecked.experiment.spec.trial_template
+    if template is not None and template.command is not None:
+        click.echo(
+            f"{source}: note: trialTemplate.command runs only where the step runs trials locally; on a cluster "
+            "write the trial as a Job (trialTemplate.trialSpec)",
+            err=True,
+        )
+    defaults = argo.StepOptions()
+    options = argo.StepOptions(
+        image=settings.image or defaults.image,
+        db_secret=settings.db_secret or defaults.db_secret,
+        service_account=settings.service_account or defaults.service_account,
+        generation_iterations=settings.generation_iterations or defaults.generation_iterations,
+        trial_runner=settings.trial_runner,
+    )
+    workflow = argo.compile_workflow(
+        rechecked.experiment, name=name, namespace=namespace, options=options, generate_name=settings.generate_name
+    )
+    problems = argo.unknown_fields(workflow)
+    if settings.schema is not None:
+        problems += argo.schema_problems(workflow, settings.schema)
+    if problems:  # our bug, not the user's: say so with everything found
+        raise CompileError(f"{source}: the compiled Workflow is not valid Argo:\n  " + "\n  ".join(problems))
+    return argo.to_json(workflow) if settings.fmt == "json" else argo.to_yaml(workflow)
+
+
+def _default_name(file: Path) -> str:
+    """metadata.name is used when present; this is the fallback, from the file name (as ``run`` does)."""
+    stem = re.sub(r"[^a-z0-9-]+", "-", file.stem.lower()).strip("-")
+    if not stem or not stem[0].isalpha():
+        stem = f"experiment-{stem}".strip("-")
+    return stem[:40].rstrip("-")
+
+
+def _compile_folder(folder: Path, settings: _Settings, *, check: bool) -> None:
+    """Compile every Experiment file of ``folder`` (not below it) into ``folder/compiled/``."""
+    from katib_flows.spec import check_file
+
+    if not folder.is_dir():
+        raise click.UsageError(f"{folder} is not a folder")
+    target = folder / COMPILED_DIR
+    suffix = ".json" if settings.fmt == "json" else ".yaml"
+    expected: dict[Path, str] = {}
+    failures: list[str] = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml")):
+        if _not_an_experiment(path):
+            click.echo(f"skipped {path}: not an Experiment", err=True)
+            continue
+        results = check_file(path)
+        if len(results) != 1 or not results[0].ok or results[0].experiment is None:
+            problems = [p.format() for c in results for p in c.problems if p.is_error]
+            failures.append("\n".join(problems) or f"{path}: one Experiment per file is expected")
+            continue
+        try:
+            text = _compile_document(results[0].experiment.dump(), path, settings, name=None)
+        except (SpecError, CompileError) as exc:
+            failures.append(str(exc))
+            continue
+        expected[target / f"{path.stem}{suffix}"] = text
+    if failures:
+        raise SpecError("\n".join(failures))
+    existing = (
+        {p for p in target.glob("*") if p.suffix in (".yaml", ".json") and _ours(p)} if target.is_dir() else set()
+    )
+    stale = sorted(p for p, text in expected.items() if not p.is_file() or p.read_text(encoding="utf-8") != text)
+    orphans = sorted(existing - set(expected))
+    if check:
+        for path in stale:
+            click.echo(f"stale: {path}" if path.is_file() else f"missing: {path}", err=True)
+        for path in orphans:
+            click.echo(f"orphan: {path} (its Experiment is gone)", err=True)
+        if stale or orphans:
+            click.echo(f"{folder}: compiled output is out of date; run `katib-flows compile --all {folder}`", err=True)
+            raise SystemExit(_exit.BAD_INPUT)
+        click.echo(f"{folder}: {len(expected)} compiled files are up to date", err=True)
+        return
+    target.mkdir(exist_ok=True)
+    for path in stale:
+        path.write_text(expected[path], encoding="utf-8")
+        click.echo(f"wrote {path}", err=True)
+    for path in orphans:
+        path.unlink()
+        click.echo(f"removed {path} (its Experiment is gone)", err=True)
+    click.echo(f"{folder}: {len(expected)} compiled, {len(stale)} changed, {len(orphans)} removed", err=True)
+
+
+def _not_an_experiment(path: Path) -> bool:
+    """A YAML file of something else (a ConfigMap, a kustomization) that may sit beside Experiments."""
+    import yaml
+
+    try:
+        documents = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d is not None]
+    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        return False
+    return bool(documents) and all(
+        isinstance(d, dict) and "kind" in d and d.get("kind") != "Experiment" for d in documents
+    )  # fmt: skip
+
+
+def _ours(path: Path) -> bool:
+    try:
+        return _MANAGED_MARK in path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False

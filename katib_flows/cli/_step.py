@@ -1,0 +1,343 @@
+"""``katib-flows step init|suggest|trial|finish``: what each step of a compiled Workflow runs.
+
+Called by Argo (one verb per template of ``katib_flows.argo``), never by people. Each verb is a small
+pipeline over the engine: open the store (URL from ``KATIB_FLOWS_DB``, set from a Secret), decide, write
+the step's output parameters as files under ``--outputs`` for Argo to read, print a line for the log.
+Every verb is idempotent, because Argo retries a failed step:
+
+- ``init`` registers the Experiment (``KATIB_FLOWS_EXPERIMENT_SPEC``) unless it is already there, and
+  prints the lane ids; a finished experiment has none.
+- ``suggest`` claims the next trial for (Workflow, lane, iteration), stamping that triple as the trial's
+  runner, so a retried suggest finds the trial it claimed instead of claiming another.
+- ``trial`` runs a claimed trial to its end and records it; a finished trial is left as it is.
+- ``finish`` (the exit handler) marks trials its generation left running as interrupted (they do not
+  count and run again), records the experiment's status, and hands off to the next generation when the
+  lanes ended at the recursion limit (``katib_flows.argo._handoff``).
+
+Exit codes: 0 done (a failed trial is a result, not a step failure), 2 bad input (not retried), anything
+else is retried by the Workflow's retryStrategy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from katib_flows.argo import _names as n
+from katib_flows.cli._common import db_option, open_store
+from katib_flows.errors import AlreadyExistsError, ClusterError, KatibFlowsError, NotFoundError, SpecError
+
+#: ``local`` runs a trial's primary container command beside the step (the conformance tests, or
+#: ``compile --trial-runner local``); ``kubernetes`` (the default) creates the trial's object in the cluster.
+TRIAL_RUNNER_ENV = n.TRIAL_RUNNER_ENV
+
+_experiment = click.option("--experiment", "experiment", required=True, help="Experiment name.")
+_namespace = click.option("--namespace", "namespace", required=True, help="Namespace of the experiment.")
+_outputs = click.option(
+    "--outputs",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=n.OUTPUTS_DIR,
+    show_default=True,
+    help="Folder for the output parameter files.",
+)
+
+
+@click.group("step")
+def step() -> None:
+    """The steps of a compiled Argo Workflow (run by Argo, not by people)."""
+
+
+def _write(outputs: Path, values: dict[str, str]) -> None:
+    outputs.mkdir(parents=True, exist_ok=True)
+    for name, value in values.items():
+        (outputs / name).write_text(value, encoding="utf-8")
+
+
+@step.command("init")
+@_experiment
+@_namespace
+@db_option
+@click.option("--generation", type=click.IntRange(min=0), default=0, show_default=True)
+@_outputs
+def init(experiment: str, namespace: str, db_url: str | None, generation: int, outputs: Path) -> None:
+    """Register the experiment (once) and print its lane ids as a JSON list."""
+    from katib_flows.engine import experiment_of
+
+    if not experiment:
+        raise SpecError("the Workflow parameter `experiment` is empty: give the experiment a name")
+    text = os.environ.get(n.SPEC_ENV, "")
+    with open_store(db_url) as store:
+        try:
+            record = store.get_experiment(namespace, experiment)
+        except NotFoundError:
+            if generation > 0:
+                raise NotFoundError(
+                    f"generation {generation} of experiment {namespace}/{experiment} started, but the store has no "
+                    "such experiment; was it deleted? Submit generation 0 again to start over"
+                ) from None
+            record = _register(store, experiment, namespace, text)
+        else:
+            if generation == 0 and text.strip():
+                submitted = _checked(text, experiment, namespace).dump()["spec"]
+                if submitted != (record.spec.get("spec") or {}):
+                    raise AlreadyExistsError(
+                        f"experiment {experiment!r} already exists in namespace {namespace!r} with another spec; "
+                        f"delete it (katib-flows delete {experiment} -n {namespace}) or submit under another name"
+                    )
+        parallel = experiment_of(record).spec.parallel_trial_count or 1
+        lanes = [] if record.condition.terminal else list(range(parallel))
+    _write(outputs, {n.O_LANES: json.dumps(lanes)})
+    click.echo(
+        f"experiment {namespace}/{experiment} ({record.condition.value}), generation {generation}: lanes {lanes}"
+    )
+
+
+def _checked(text: str, name: str, namespace: str) -> Any:
+    from katib_flows.spec import check_document, load_text
+
+    if not text.strip():
+        raise SpecError(
+            f"experiment {namespace}/{name} is not in the store and the Workflow parameter `experiment-spec` "
+            "is empty: paste the Experiment YAML into it"
+        )
+    loaded = load_text(text, source="experiment-spec")
+    assert loaded.experiment is not None
+    for warning in loaded.warnings:
+        click.echo(warning.format(), err=True)
+    document = loaded.experiment.dump()
+    document.setdefault("metadata", {}).update(name=name, namespace=namespace)
+    checked = check_document(document, "experiment-spec")
+    if not checked.ok or checked.experiment is None:
+        errors = [p for p in checked.problems if p.is_error]
+        raise SpecError("\n".join(p.format() for p in errors), errors)
+    return checked.experiment
+
+
+def _register(store: Any, name: str, namespace: str, text: str) -> Any:
+    from katib_flows.engine import algorithm_for, register_experiment
+
+    experiment = _checked(text, name, namespace)
+    algorithm_for(experiment)  # an algorithm we cannot run is bad input, said before anything is stored
+    try:
+        return register_experiment(store, experiment, namespace=namespace, name=name)
+    except AlreadyExistsError:  # a concurrent or retried init registered it first
+        return store.get_experiment(namespace, name)
+
+
+@step.command("suggest")
+@_experiment
+@_namespace
+@db_option
+@click.option("--lane", type=click.IntRange(min=0), required=True)
+@click.option("--iteration", type=click.IntRange(min=0), required=True)
+@click.option("--iterations", type=click.IntRange(min=1), required=True, help="Iterations of a lane per generation.")
+@click.option("--workflow", required=True, help="Name of the running Workflow.")
+@click.option("--wait-seconds", type=click.FloatRange(min=0), default=60.0, show_default=True)
+@_outputs
+def suggest(
+    experiment: str,
+    namespace: str,
+    db_url: str | None,
+    lane: int,
+    iteration: int,
+    iterations: int,
+    workflow: str,
+    wait_seconds: float,
+    outputs: Path,
+) -> None:
+    """Claim the lane's next trial; outputs status (trial|wait|done), trial, next (continue|stop)."""
+    from katib_flows.engine import Claimed, Done, Wait, claim_next_trial
+
+    runner = n.runner_of(workflow, lane, iteration)
+    status, trial, why = n.STATUS_WAIT, n.NONE, ""
+    with open_store(db_url) as store:
+        mine = next((t for t in store.active_trials(namespace, experiment) if t.runner == runner), None)
+        if mine is not None:
+            status, trial, why = n.STATUS_TRIAL, mine.name, "claimed before this retry"
+        deadline, delay = time.monotonic() + wait_seconds, 0.5
+        while mine is None:
+            result = claim_next_trial(store, namespace, experiment, lane=lane, runner=runner)
+            if isinstance(result, Claimed):
+                status, trial, why = n.STATUS_TRIAL, result.trial.name, str(result.trial.assignments)
+                break
+            assert isinstance(result, Done | Wait)
+            why = result.reason
+            if isinstance(result, Done):
+                status = n.STATUS_DONE
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 10.0)
+    more = status != n.STATUS_DONE and iteration + 1 < iterations
+    _write(
+        outputs,
+        {
+            n.O_STATUS: status,
+            n.O_TRIAL: trial,
+            n.O_NEXT: n.NEXT_CONTINUE if more else n.NEXT_STOP,
+            n.O_NEXT_ITERATION: str(iteration + 1),
+        },
+    )
+    click.echo(f"lane {lane} iteration {iteration}: {status} {trial if status == n.STATUS_TRIAL else ''} ({why})")
+
+
+@step.command("trial")
+@_experiment
+@_namespace
+@db_option
+@click.option("--trial", "trial_name", required=True)
+@click.option("--workflow", required=True, help="Name of the running Workflow (owner of the trial's object).")
+@click.option("--workflow-uid", default="", help="UID of the running Workflow, for the ownerReference.")
+def trial(
+    experiment: str, namespace: str, db_url: str | None, trial_name: str, workflow: str, workflow_uid: str
+) -> None:
+    """Run a claimed trial to its end, collect its metrics and record its outcome."""
+    runner = os.environ.get(TRIAL_RUNNER_ENV, "kubernetes")
+    if runner not in ("kubernetes", "local"):
+        raise SpecError(f"{TRIAL_RUNNER_ENV} must be kubernetes or local, got {runner!r}")
+    with open_store(db_url) as store:
+        record = store.get_trial(namespace, trial_name)
+        if record.status.terminal:
+            click.echo(f"trial {trial_name} already finished: {record.status.value} ({record.reason})")
+            return
+        if runner == "kubernetes":
+            raise ClusterError(
+                "the Kubernetes trial runner is not in this build yet (issue 5, item 5); "
+                f"set {TRIAL_RUNNER_ENV}=local to run trials in the step's own container"
+            )
+        finished = _LocalTrial(store, namespace, experiment, record).run()
+    click.echo(f"trial {trial_name}: {finished.status.value} ({finished.reason}) objective={finished.objective_value}")
+
+
+class _LocalTrial:
+    """One trial's primary container command run as a process beside the step, as the local engine does."""
+
+    _POLL_SECONDS = 1.0
+
+    def __init__(self, store: Any, namespace: str, experiment: str, record: Any) -> None:
+        from katib_flows.engine import experiment_of
+
+        self.store, self.namespace, self.experiment_name, self.record = store, namespace, experiment, record
+        self.experiment = experiment_of(store.get_experiment(namespace, experiment))
+
+    def run(self) -> Any:
+        from katib_flows.local import INTERRUPTED, EarlyStopping, LocalTrial
+
+        early = (
+            EarlyStopping(self.experiment, self.store, self.namespace, self.experiment_name)
+            if self.experiment.spec.early_stopping
+            else None
+        )
+        trial = LocalTrial(self.store, self.namespace, self.experiment_name, self.experiment, self.record,
+                           early=early, on_line=click.echo)  # fmt: skip
+        trial.start()
+        done = threading.Event()
+        watcher = threading.Thread(target=self._watch, args=(trial, done), daemon=True)
+        watcher.start()
+        previous = _on_sigterm(lambda: trial.stop(INTERRUPTED))
+        try:
+            return trial.wait()
+        finally:
+            done.set()
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+    def _watch(self, trial: Any, done: threading.Event) -> None:
+        """Stop the trial when the experiment completes (another lane reached the goal, say)."""
+        from katib_flows.engine import REASON_EXPERIMENT_COMPLETED
+
+        while not done.wait(self._POLL_SECONDS):
+            try:
+                record = self.store.get_experiment(self.namespace, self.experiment_name)
+            except KatibFlowsError:
+                continue  # the store blinked; the next poll tries again
+            if record.condition.terminal:
+                trial.stop(REASON_EXPERIMENT_COMPLETED)
+                return
+
+
+def _on_sigterm(stop: Any) -> Any:
+    """Argo stops a step with SIGTERM: stop the trial too, and leave it to run again."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop()
+
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, handler)
+    return previous
+
+
+@step.command("finish")
+@_experiment
+@_namespace
+@db_option
+@click.option("--workflow", required=True, help="Name of the running Workflow.")
+@click.option("--workflow-status", required=True, help="{{workflow.status}}: Succeeded, Failed or Error.")
+@click.option("--generation", type=click.IntRange(min=0), default=0, show_default=True)
+@_outputs
+def finish(
+    experiment: str,
+    namespace: str,
+    db_url: str | None,
+    workflow: str,
+    workflow_status: str,
+    generation: int,
+    outputs: Path,
+) -> None:
+    """Record the experiment's status; submit the next generation when the lanes stopped at the limit."""
+    from katib_flows.engine import REASON_INTERRUPTED, evaluate_experiment, interrupt_trial
+
+    prefix = n.runner_prefix(workflow)
+    next_workflow, note = n.NONE, ""
+    with open_store(db_url) as store:
+        try:
+            store.get_experiment(namespace, experiment)
+        except NotFoundError:
+            _write(outputs, {n.O_CONDITION: n.NONE, n.O_NEXT_WORKFLOW: n.NONE})
+            click.echo(f"experiment {namespace}/{experiment} was never registered; nothing to finish")
+            return
+        for left in store.active_trials(namespace, experiment):
+            if left.runner and left.runner.startswith(prefix):
+                interrupt_trial(store, namespace, left.name, f"Workflow {workflow} ended while the trial ran")
+        record = evaluate_experiment(store, namespace, experiment)
+        progressed = any(
+            t.runner and t.runner.startswith(prefix) and t.status.terminal and t.reason != REASON_INTERRUPTED
+            for t in store.list_trials(namespace, experiment)
+        )
+        if record.condition.terminal:
+            note = f"{record.reason}: {record.message}"
+        elif workflow_status != "Succeeded":
+            note = (
+                f"the Workflow ended {workflow_status}; not continuing (submit generation {generation + 1} to resume)"
+            )
+        elif not progressed:
+            note = "this generation finished no trial; not continuing, to avoid an endless chain of empty Workflows"
+        else:
+            from katib_flows.argo._cluster import workflows_from_env
+            from katib_flows.argo._handoff import hand_off
+
+            next_workflow = hand_off(workflows_from_env(), namespace, workflow, generation + 1)
+            note = f"the lanes reached the generation limit; generation {generation + 1} is {next_workflow}"
+        _write(outputs, {n.O_CONDITION: record.condition.value, n.O_NEXT_WORKFLOW: next_workflow})
+    summary = {
+        "experiment": experiment,
+        "namespace": namespace,
+        "condition": record.condition.value,
+        "reason": record.reason,
+        "optimalTrial": record.optimal_trial,
+        "nextWorkflow": None if next_workflow == n.NONE else next_workflow,
+        "note": note,
+    }
+    click.echo(json.dumps(summary))
