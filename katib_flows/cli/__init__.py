@@ -15,11 +15,15 @@ import click
 
 from katib_flows import __version__
 from katib_flows.cli import _exit
+from katib_flows.cli._compile import compile_command
 from katib_flows.cli._db import db
+from katib_flows.cli._export import export
 from katib_flows.cli._lint import lint
 from katib_flows.cli._query import best, delete, experiments, logs, trials
+from katib_flows.cli._report import report
 from katib_flows.cli._run import resume
 from katib_flows.cli._run import run as run_command
+from katib_flows.cli._step import step
 from katib_flows.errors import AlreadyExistsError, KatibFlowsError, NotFoundError, SpecError, StoreError
 
 
@@ -29,7 +33,21 @@ def cli() -> None:
     """Hyperparameter tuning with Katib v1beta1 Experiments: locally, or as Argo Workflows."""
 
 
-for _command in (run_command, resume, experiments, trials, best, logs, delete, lint, db):
+for _command in (
+    run_command,
+    resume,
+    experiments,
+    trials,
+    best,
+    logs,
+    delete,
+    lint,
+    db,
+    report,
+    export,
+    compile_command,
+    step,
+):
     cli.add_command(_command)
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from katib_flows.local._paths import DB_ENV, resolve_db_url
+
 if TYPE_CHECKING:
     from katib_flows.store import Store
 
-DB_ENV = "KATIB_FLOWS_DB"
 NAMESPACE_ENV = "KATIB_FLOWS_NAMESPACE"
 
 db_option = click.option(
@@ -33,29 +32,9 @@ namespace_option = click.option(
 )
 
 
-def default_db_url() -> str:
-    """The embedded default: a SQLite file in the per-user data folder."""
-    import platformdirs
-
-    folder = platformdirs.user_data_path("katib-flows", appauthor=False)
-    return f"sqlite:///{folder / 'katib-flows.db'}"
-
-
-def resolve_db_url(db_url: str | None) -> str:
-    return db_url or os.environ.get(DB_ENV) or default_db_url()
-
-
 def open_store(db_url: str | None) -> Store:
     """Open the store; a SQLite file is created and upgraded on first use, a server database must be current."""
     from katib_flows.store import Store
 
     url = resolve_db_url(db_url)
     return Store(url, upgrade=url.startswith("sqlite"))
-
-
-def logs_dir() -> Path:
-    """Where local runs keep each trial's output (``KATIB_FLOWS_LOGS`` overrides)."""
-    import platformdirs
-
-    folder = os.environ.get("KATIB_FLOWS_LOGS")
-    return Path(folder) if folder else platformdirs.user_data_path("katib-flows", appauthor=False) / "logs"

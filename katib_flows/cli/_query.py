@@ -10,9 +10,10 @@ import shutil
 
 import click
 
-from katib_flows.cli._common import db_option, logs_dir, open_store
+from katib_flows.cli._common import db_option, open_store
 from katib_flows.cli._output import emit, output_option, table
 from katib_flows.errors import NotFoundError
+from katib_flows.local._paths import logs_dir
 
 namespace_option = click.option(
     "--namespace",

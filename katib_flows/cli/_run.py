@@ -7,7 +7,6 @@ a dead runner, marks them interrupted (they do not count) and runs what the budg
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,10 @@ from typing import Any
 import click
 
 from katib_flows.cli import _exit
-from katib_flows.cli._common import db_option, logs_dir, open_store
+from katib_flows.cli._common import db_option, open_store
 from katib_flows.cli._output import emit
 from katib_flows.errors import AlreadyExistsError, SpecError
+from katib_flows.local._paths import logs_dir, name_from_file
 
 _progress_options = [
     click.option("--deadline", type=float, metavar="SECONDS", help="End the experiment after this many seconds."),
@@ -72,7 +72,7 @@ def run(
     metadata = document.setdefault("metadata", {})
     annotations = metadata.setdefault("annotations", {})
     annotations[SOURCE_DIR_ANNOTATION] = str(file.resolve().parent)
-    name = name or metadata.get("name") or _name_from_file(file)
+    name = name or metadata.get("name") or name_from_file(file)
     namespace = namespace or metadata.get("namespace") or "default"
     metadata.update(name=name, namespace=namespace)
     rechecked = check_document(document, str(file))
@@ -153,10 +153,3 @@ def exit_code(record: Any) -> int:
     if goal is not None and record.reason != "ExperimentGoalReached":
         return _exit.GOAL_NOT_REACHED
     return _exit.SUCCEEDED
-
-
-def _name_from_file(file: Path) -> str:
-    name = re.sub(r"[^a-z0-9-]+", "-", file.stem.lower()).strip("-")
-    if not name or not name[0].isalpha():
-        name = f"experiment-{name}".strip("-")
-    return name[:40].rstrip("-")

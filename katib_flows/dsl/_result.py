@@ -1,0 +1,137 @@
+"""``Result``: an experiment's outcome for a notebook: status, trials as a table, the best trial, figures.
+
+Returned by ``Experiment.run`` and ``tune``; ``Result(name)`` opens any stored experiment, including one
+run from the CLI. It reads the store once (``refresh()`` reads again) and builds everything from that
+``History``: ``trials`` is a pandas DataFrame when pandas is installed, else a list of dicts (the columns
+of ``katib-flows export --format csv``); ``plot_*`` return the report's plotly figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from katib_flows import report
+from katib_flows.dsl.search import Param, format_value
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from katib_flows.report import History
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One trial: its Katib name, status, objective value, parameters (typed) and latest metric values."""
+
+    name: str
+    status: str
+    value: float | None
+    parameters: dict[str, Any]
+    metrics: dict[str, float | str] = field(default_factory=dict)
+
+
+class Result:
+    """The stored results of the experiment ``name`` in ``namespace`` (store: ``db``, as in ``Experiment.run``)."""
+
+    def __init__(
+        self, name: str, *, namespace: str = "default", db: str | None = None, space: Mapping[str, Param] | None = None
+    ) -> None:
+        from katib_flows.dsl._run import store_url
+
+        self.name, self.namespace, self.db = name, namespace, store_url(db)
+        self.space = dict(space or {})
+        """The search space when known (from ``run``/``tune``): parameters come back as their Python values."""
+        self._history: History | None = None
+
+    @property
+    def history(self) -> History:
+        if self._history is None:
+            from katib_flows.store import Store
+
+            with Store(self.db, upgrade=self.db.startswith("sqlite")) as store:
+                self._history = report.load_history(store, self.namespace, self.name)
+        return self._history
+
+    def refresh(self) -> Result:
+        """Read the store again (while a run from elsewhere goes on)."""
+        self._history = None
+        return self
+
+    @property
+    def status(self) -> str:
+        """Katib's experiment condition: Created, Running, Succeeded or Failed."""
+        return self.history.experiment.condition.value
+
+    @property
+    def reason(self) -> str:
+        return self.history.experiment.reason
+
+    @property
+    def trials(self) -> Any:
+        """One row per trial: a pandas DataFrame when pandas is installed, else a list of dicts."""
+        rows = [self._typed(row) for row in self.history.rows()]
+        try:
+            import pandas as pd
+        except ImportError:
+            return rows
+        return pd.DataFrame(rows).set_index("trial") if rows else pd.DataFrame(rows)
+
+    @property
+    def best(self) -> Trial | None:
+        """The optimal trial (Katib's currentOptimalTrial), or None when no trial succeeded."""
+        trial = self.history.best_trial()
+        if trial is None:
+            return None
+        metrics: dict[str, float | str] = {}
+        for metric, summary in trial.observation.items():
+            latest = summary.get("latest", "")
+            try:
+                metrics[metric] = float(latest)
+            except ValueError:
+                metrics[metric] = latest
+        return Trial(trial.name, trial.status.value, trial.objective_value, self._typed(trial.assignments), metrics)
+
+    def _typed(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Values of known categorical parameters as the Python objects given to ``search.categorical``."""
+        return {
+            k: self.space[k].typed(format_value(v)) if k in self.space and self.space[k].values else v
+            for k, v in values.items()
+        }
+
+    def plot_history(self) -> go.Figure:
+        return report.optimization_history(self.history)
+
+    def plot_parallel_coordinates(self) -> go.Figure:
+        return report.parallel_coordinates(self.history)
+
+    def plot_importance(self) -> go.Figure:
+        return report.parameter_importance(self.history)
+
+    def plot_curves(self, metric: str | None = None) -> go.Figure:
+        return report.metric_curves(self.history, metric)
+
+    def plot_pareto(self) -> go.Figure:
+        """The Pareto front; needs an experiment with more than one objective."""
+        history = self.history
+        objectives = history.objectives
+        points = []
+        for trial in history.completed():
+            values = [trial.observation.get(o.metric, {}).get("latest") for o in objectives]
+            if None not in values:
+                points.append((trial.name, [float(v) for v in values if v is not None]))
+        return report.pareto_front(points, objectives)
+
+    def report(self, path: str | Path | None = None) -> Path:
+        """Write the HTML report (default ``NAME.html``) and return its path."""
+        return report.write_html(self.history, Path(path or f"{self.name}.html"))
+
+    def __repr__(self) -> str:
+        best = self.best
+        text = f"Result({self.name!r}, namespace={self.namespace!r}): {self.status} ({self.reason})"
+        text += f", {len(self.history.trials)} trials"
+        if best is not None:
+            text += f", best {best.name} {self.history.objective.metric}={best.value:.6g} {best.parameters}"
+        return text

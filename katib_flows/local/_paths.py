@@ -1,0 +1,45 @@
+"""Where a local run keeps things on this machine, shared by the CLI and the Python DSL.
+
+The store defaults to a SQLite file in the per-user data folder (``KATIB_FLOWS_DB`` overrides), trial
+output to a ``logs`` folder beside it (``KATIB_FLOWS_LOGS`` overrides), and a nameless Experiment file is
+named after the file. One place, so a run from a notebook shows up in ``katib-flows experiments``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+DB_ENV = "KATIB_FLOWS_DB"
+LOGS_ENV = "KATIB_FLOWS_LOGS"
+
+
+def _data_folder() -> Path:
+    import platformdirs
+
+    return platformdirs.user_data_path("katib-flows", appauthor=False)
+
+
+def default_db_url() -> str:
+    """The embedded default: a SQLite file in the per-user data folder."""
+    return f"sqlite:///{_data_folder() / 'katib-flows.db'}"
+
+
+def resolve_db_url(db_url: str | None) -> str:
+    """``db_url``, else ``$KATIB_FLOWS_DB``, else the default SQLite file."""
+    return db_url or os.environ.get(DB_ENV) or default_db_url()
+
+
+def logs_dir() -> Path:
+    """Where local runs keep each trial's output, as ``<namespace>/<experiment>/<trial>.log``."""
+    folder = os.environ.get(LOGS_ENV)
+    return Path(folder) if folder else _data_folder() / "logs"
+
+
+def name_from_file(file: Path) -> str:
+    """An experiment name (a DNS-1123 label of at most 40 characters) from a file's name."""
+    name = re.sub(r"[^a-z0-9-]+", "-", file.stem.lower()).strip("-")
+    if not name or not name[0].isalpha():
+        name = f"experiment-{name}".strip("-")
+    return name[:40].rstrip("-")
