@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from katib_flows.local._paths import DB_ENV, resolve_db_url
+from katib_flows.paths import DB_ENV, resolve_db_url
 
 if TYPE_CHECKING:
     from katib_flows.store import Store

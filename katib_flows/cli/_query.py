@@ -13,7 +13,7 @@ import click
 from katib_flows.cli._common import db_option, open_store
 from katib_flows.cli._output import emit, output_option, table
 from katib_flows.errors import NotFoundError
-from katib_flows.local._paths import logs_dir
+from katib_flows.paths import logs_dir
 
 namespace_option = click.option(
     "--namespace",

@@ -17,7 +17,7 @@ from katib_flows.cli import _exit
 from katib_flows.cli._common import db_option, open_store
 from katib_flows.cli._output import emit
 from katib_flows.errors import AlreadyExistsError, SpecError
-from katib_flows.local._paths import logs_dir, name_from_file
+from katib_flows.paths import logs_dir, name_from_file
 
 _progress_options = [
     click.option("--deadline", type=float, metavar="SECONDS", help="End the experiment after this many seconds."),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from katib_flows.dsl._progress import progress_reporter
 from katib_flows.dsl._result import Result
 from katib_flows.errors import AlreadyExistsError, NotFoundError, SpecError
-from katib_flows.local._paths import logs_dir, name_from_file, resolve_db_url
+from katib_flows.paths import logs_dir, name_from_file, resolve_db_url
 
 if TYPE_CHECKING:
     from katib_flows.dsl._experiment import Experiment
