@@ -2,7 +2,8 @@
 
 The engine builds a ``Problem`` from an Experiment, gets an algorithm with ``get_algorithm(name)`` and asks
 it to ``suggest`` from the full trial history; the spec rules call ``validate_settings`` and ``grid_size``.
-This distribution depends on optuna, numpy and scipy only.
+Early-stopping rules live in ``katib_flows_suggestion.early_stopping``. PBT's checkpoint contract for
+runners is ``checkpoint_dirs`` (see ``_pbt``). This distribution depends on optuna, numpy, scipy and cmaes.
 """
 
 from katib_flows_suggestion._base import (
@@ -24,14 +25,25 @@ from katib_flows_suggestion._base import (
 )
 from katib_flows_suggestion._errors import InvalidSettingsError, NotImplementedAlgorithmError, UnknownAlgorithmError
 from katib_flows_suggestion._grid import grid_size
-from katib_flows_suggestion._registry import IMPLEMENTED_ALGORITHMS, KATIB_ALGORITHMS, get_algorithm, validate_settings
+from katib_flows_suggestion._pbt import CheckpointDirs, checkpoint_dirs
+from katib_flows_suggestion._registry import (
+    ALGORITHM_NAMES,
+    EXTENSION_ALGORITHMS,
+    IMPLEMENTED_ALGORITHMS,
+    KATIB_ALGORITHMS,
+    get_algorithm,
+    validate_settings,
+)
 
 __all__ = [
     "ACTIVE",
+    "ALGORITHM_NAMES",
+    "EXTENSION_ALGORITHMS",
     "FINISHED_WITH_VALUE",
     "IMPLEMENTED_ALGORITHMS",
     "KATIB_ALGORITHMS",
     "Algorithm",
+    "CheckpointDirs",
     "Decision",
     "Direction",
     "Distribution",
@@ -47,6 +59,7 @@ __all__ = [
     "UnknownAlgorithmError",
     "Value",
     "Wait",
+    "checkpoint_dirs",
     "get_algorithm",
     "grid_size",
     "validate_settings",

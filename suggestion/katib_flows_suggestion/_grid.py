@@ -72,6 +72,11 @@ class _Order:
         return tuple(reversed(digits))
 
 
+def order_over(sizes: Sequence[int], seed: int) -> _Order:
+    """The seeded order over combinations of ``sizes`` values that grid search walks (also used by ``_fresh``)."""
+    return _Order(sizes, seed)
+
+
 def _used(
     parameters: Sequence[Parameter], columns: Sequence[Sequence[Value]], history: Sequence[Trial]
 ) -> set[tuple[int, ...]]:

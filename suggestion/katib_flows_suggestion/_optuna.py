@@ -6,6 +6,12 @@ Created/Running -> RUNNING so constant-liar sampling steers away from points bei
 else -> FAIL), asks for one trial over fixed distributions and maps its values back onto the feasible
 space (``_space.snap``). A history trial whose values do not fit the current space is left out.
 
+Rebuilding is most of the cost of a suggestion, so trials go straight into the storage we created
+(``InMemoryStorage.create_new_trial``, public storage API) as ``_OwnedTrial`` objects, which the storage
+keeps instead of deep-copying: we built them for this study and drop them with it. Their values are
+checked here against the distributions (what ``Study.add_trial`` would validate), so nothing invalid
+gets in.
+
 Creating a study logs "A new study created in memory" at INFO, which would print on every suggestion.
 Rather than lowering optuna's verbosity for the whole process, a logging filter on optuna's in-memory
 storage logger drops that one message for our study name only.
@@ -22,13 +28,14 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.pruners import NopPruner
 from optuna.samplers import BaseSampler
 from optuna.storages import InMemoryStorage
-from optuna.trial import FrozenTrial, TrialState, create_trial
+from optuna.trial import FrozenTrial, TrialState
 
 from katib_flows_suggestion._base import ACTIVE, FINISHED_WITH_VALUE, Parameter, Problem, Trial, Value
 from katib_flows_suggestion._space import LOG_LOW_DOUBLE, LOG_LOW_INT, bounds, canonical, choices, lattice, snap
@@ -67,6 +74,20 @@ def distribution(p: Parameter) -> BaseDistribution:
     return FloatDistribution(low, high)
 
 
+class _OwnedTrial(FrozenTrial):
+    """A FrozenTrial the storage may keep as it is: built for one throw-away study and never shared."""
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _OwnedTrial:
+        return self
+
+
+def _inside(dist: BaseDistribution, value: Value) -> bool:
+    if isinstance(dist, CategoricalDistribution):
+        return value in dist.choices
+    assert isinstance(dist, (FloatDistribution, IntDistribution)) and not isinstance(value, str)
+    return bool(dist.low <= value <= dist.high)
+
+
 def _state(trial: Trial) -> tuple[TrialState, float | None]:
     if trial.status in FINISHED_WITH_VALUE and trial.value is not None and math.isfinite(trial.value):
         return TrialState.COMPLETE, float(trial.value)
@@ -78,24 +99,31 @@ def _state(trial: Trial) -> tuple[TrialState, float | None]:
 def _frozen(
     parameters: Sequence[Parameter], distributions: dict[str, BaseDistribution], history: Sequence[Trial]
 ) -> Iterator[FrozenTrial]:
+    now = datetime.now()
     for trial in history:
-        params = {p.name: canonical(p, trial.assignments.get(p.name)) for p in parameters}
-        if any(value is None for value in params.values()):
-            continue
-        state, value = _state(trial)
-        try:
-            yield create_trial(state=state, value=value, params=params, distributions=distributions)
-        except ValueError:
-            continue  # a value outside what optuna searches (e.g. below a log range's floor): not evidence here
+        params: dict[str, Value] = {}
+        for p in parameters:
+            value = canonical(p, trial.assignments.get(p.name))
+            # Outside the space, or outside what optuna searches (below a log range's floor): not evidence here.
+            if value is None or not _inside(distributions[p.name], value):
+                break
+            params[p.name] = value
+        else:
+            state, value = _state(trial)
+            finished = now if state.is_finished() else None
+            yield _OwnedTrial(-1, state, value, now, finished, params, distributions, {}, {}, {}, -1)
 
 
 def ask(problem: Problem, history: Sequence[Trial], sampler: BaseSampler) -> dict[str, Value]:
     """One point from ``sampler`` given ``history``, as feasible values of ``problem``'s parameters."""
     distributions = {p.name: distribution(p) for p in problem.parameters}
+    storage = InMemoryStorage()
     study = optuna.create_study(
-        storage=InMemoryStorage(), sampler=sampler, pruner=NopPruner(), study_name=_STUDY, direction=problem.direction
+        storage=storage, sampler=sampler, pruner=NopPruner(), study_name=_STUDY, direction=problem.direction
     )
-    study.add_trials(list(_frozen(problem.parameters, distributions, history)))
+    study_id = storage.get_study_id_from_name(_STUDY)
+    for frozen in _frozen(problem.parameters, distributions, history):
+        storage.create_new_trial(study_id, template_trial=frozen)
     asked = study.ask(distributions)
     return _back(problem.parameters, asked.params)
 

@@ -11,7 +11,7 @@ settings to the trial code.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from katib_flows_suggestion._base import Problem, SettingProblem
 from katib_flows_suggestion._errors import InvalidSettingsError
@@ -59,6 +59,14 @@ SCHEMAS: dict[str, tuple[Setting, ...]] = {
         Setting("r_l", "float", low=0, low_open=True, required=True),
         Setting("resource_name", "text", required=True),
         Setting("eta", "float"),
+    ),
+    # Extension: asynchronous successive halving, with hyperband's names plus the smallest budget r_min.
+    "asha": (
+        Setting("r_l", "float", low=0, low_open=True, required=True),
+        Setting("resource_name", "text", required=True),
+        Setting("eta", "float"),
+        _positive("r_min"),
+        _RANDOM_STATE,
     ),
     "pbt": (
         Setting("suggestion_trial_dir", "text", required=True),
@@ -129,45 +137,116 @@ def _cmaes(problem: Problem) -> list[SettingProblem]:
     ]
 
 
-def _hyperband(problem: Problem) -> list[SettingProblem]:
-    settings = problem.settings
+def _bayesianoptimization(problem: Problem) -> list[SettingProblem]:
     problems = []
-    resource = settings.get("resource_name")
-    names = [p.name for p in problem.parameters]
-    if resource is not None and resource not in names:
+    estimator = problem.settings.get("base_estimator")
+    if estimator in ("RF", "ET", "GBRT"):
         problems.append(
+            SettingProblem(
+                "base_estimator",
+                f"base_estimator {estimator} is a scikit-optimize tree ensemble that katib-flows does not run; "
+                "only GP is supported",
+                "set base_estimator to GP, or remove it",
+            )
+        )
+    acquisition = problem.settings.get("acq_func")
+    if acquisition in ("EIps", "PIps"):
+        problems.append(
+            SettingProblem(
+                "acq_func",
+                f"acq_func {acquisition} weighs by trial duration, which katib-flows does not give to algorithms; "
+                "use EI, PI, LCB or gp_hedge",
+                f"set acq_func to {acquisition[:2]}",
+            )
+        )
+    return problems
+
+
+def hyperband_s_max(r_l: float, eta: int) -> int:
+    """floor(log_eta(r_l)), never below 0. Katib truncates a float quotient, so log(1000)/log(10) =
+    2.9999999999999996 gives it 2; a small slack gives the intended 3."""
+    return max(0, math.floor(math.log(r_l) / math.log(eta) + 1e-9)) if r_l >= 1 else 0
+
+
+def _resource(problem: Problem) -> list[SettingProblem]:
+    resource = problem.settings.get("resource_name")
+    if resource is None:
+        return []
+    names = [p.name for p in problem.parameters]
+    parameter = next((p for p in problem.parameters if p.name == resource), None)
+    if parameter is None:
+        return [
             SettingProblem(
                 "resource_name",
                 f"resource_name must name one of the parameters ({', '.join(names)}), got {resource!r}",
                 "set resource_name to the parameter that holds the training budget (e.g. epochs)",
             )
-        )
+        ]
+    if parameter.type not in ("int", "double"):
+        return [
+            SettingProblem(
+                "resource_name",
+                f"resource_name must name an int or double parameter: it receives the budget, "
+                f"but {resource} is {parameter.type}",
+                f"make {resource} an int or double parameter, or name another one",
+            )
+        ]
+    return []
+
+
+def _eta(settings: Mapping[str, str]) -> int | None:
+    """Katib's eta: int(float(text)), and a value <= 0 means the default 3; None when it does not parse."""
+    try:
+        eta = int(float(settings.get("eta", "3")))
+    except ValueError:
+        return None
+    return 3 if eta <= 0 else eta
+
+
+def _eta_problem(eta: int | None) -> list[SettingProblem]:
+    if eta != 1:
+        return []
+    return [
+        SettingProblem("eta", "eta must be >= 2 (its integer part is used; <= 0 means 3), got 1", "set eta to 2 or 3")
+    ]
+
+
+def _hyperband(problem: Problem) -> list[SettingProblem]:
+    settings = problem.settings
+    problems = _resource(problem)
+    eta = _eta(settings)
+    problems += _eta_problem(eta)
     try:
         r_l = float(settings["r_l"])
-        # Katib: int(float(eta)), and a value <= 0 means the default 3.
-        eta = int(float(settings.get("eta", "3"))) if "eta" in settings else 3
     except (KeyError, ValueError):
         return problems  # reported by the schema
-    eta = 3 if eta <= 0 else eta
-    if eta == 1:
-        return [
-            *problems,
-            SettingProblem(
-                "eta", "eta must be >= 2 (its integer part is used; <= 0 means 3), got 1", "set eta to 2 or 3"
-            ),
-        ]
-    if not (math.isfinite(r_l) and r_l > 0):
+    if eta is None or eta == 1 or not (math.isfinite(r_l) and r_l > 0):
         return problems
-    s_max = int(math.log(r_l) / math.log(eta))  # truncation, exactly as Katib's service computes it
-    needed = math.ceil(eta**s_max)
+    top = hyperband_s_max(r_l, eta)
+    needed = math.ceil(eta**top)
     if problem.parallel_trial_count < needed:
         problems.append(
             SettingProblem(
                 "",
                 f"parallelTrialCount must be not less than {needed} (ceil(eta^s_max) with eta={eta}, r_l={r_l:g}, "
-                f"s_max={s_max}), got {problem.parallel_trial_count}",
+                f"s_max={top}), got {problem.parallel_trial_count}",
                 f"raise parallelTrialCount to {needed}, or lower r_l",
             )
+        )
+    return problems
+
+
+def _asha(problem: Problem) -> list[SettingProblem]:
+    settings = problem.settings
+    problems = _resource(problem) + _eta_problem(_eta(settings))
+    try:
+        r_l = float(settings["r_l"])
+        r_min = float(settings.get("r_min", "nan"))
+    except (KeyError, ValueError):
+        return problems
+    if math.isfinite(r_min) and math.isfinite(r_l) and 0 < r_l < r_min:
+        problems.append(
+            SettingProblem("r_min", f"r_min must be <= r_l ({r_l:g}), got {r_min:g}", f"set r_min to at most {r_l:g}")
         )
     return problems
 
@@ -188,7 +267,9 @@ _EXTRA: dict[str, Callable[[Problem], list[SettingProblem]]] = {
     "grid": _grid,
     "tpe": _tpe,
     "cmaes": _cmaes,
+    "bayesianoptimization": _bayesianoptimization,
     "hyperband": _hyperband,
+    "asha": _asha,
     "pbt": _pbt,
 }
 

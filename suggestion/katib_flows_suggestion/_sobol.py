@@ -5,7 +5,8 @@ Katib serves this with goptuna's Sobol sampler. We use scipy's ``qmc.Sobol`` dir
 random, neither of which survives rebuilding the study from the history; indexing the sequence by the
 history length does. The sequence is scrambled with the experiment's seed (the unscrambled sequence
 starts at the all-zeros corner). Each coordinate goes through the parameter's inverse CDF
-(``_space.from_unit``), so declared distributions and steps are honoured. No settings.
+(``_space.from_unit``), so declared distributions and steps are honoured. On a finite space a repeated
+point is replaced by an unused one, and a used-up space ends (``_fresh``). No settings.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from scipy.stats import qmc  # type: ignore[import-untyped]  # no scipy-stubs in the dev environment
 
 from katib_flows_suggestion._base import Algorithm, Decision, Problem, SettingProblem, Suggestion, Trial
+from katib_flows_suggestion._fresh import fresh
 from katib_flows_suggestion._rules import SCHEMAS, check_algorithm, read_settings
 from katib_flows_suggestion._seed import generator
 from katib_flows_suggestion._space import from_unit
@@ -45,4 +47,5 @@ class Sobol(Algorithm):
         if history:
             engine.fast_forward(len(history))
         point = engine.random(1)[0]
-        return Suggestion({p.name: from_unit(p, float(u)) for p, u in zip(problem.parameters, point, strict=True)})
+        values = {p.name: from_unit(p, float(u)) for p, u in zip(problem.parameters, point, strict=True)}
+        return fresh(problem.parameters, history, seed, values)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from statistics import NormalDist
 
 from katib_flows_suggestion._base import Parameter, Value
@@ -35,8 +36,13 @@ class Lattice:
     is_int: bool
 
     def at(self, k: int) -> Value:
-        exact = self.low + k * self.step
-        return int(exact) if self.is_int else float(exact)
+        return _lattice_point(self, k)
+
+
+@lru_cache(maxsize=65536)  # reading a history back visits the same few lattice points over and over
+def _lattice_point(grid: Lattice, k: int) -> Value:
+    exact = grid.low + k * grid.step
+    return int(exact) if grid.is_int else float(exact)
 
 
 def _decimal(x: float) -> Decimal:
@@ -49,6 +55,7 @@ def bounds(p: Parameter) -> tuple[float, float]:
     return float(p.min), float(p.max)
 
 
+@lru_cache(maxsize=4096)  # Parameters are frozen; a history is read parameter by parameter, trial after trial
 def lattice(p: Parameter) -> Lattice | None:
     """The step lattice of an int (step defaults to 1, as in Katib) or a double with a step; else None."""
     if p.type not in ("int", "double"):
@@ -65,6 +72,7 @@ def lattice(p: Parameter) -> Lattice | None:
     return Lattice(low_d, step, count, p.type == "int")
 
 
+@lru_cache(maxsize=4096)
 def choices(p: Parameter) -> tuple[str, ...]:
     """The list of a categorical/discrete parameter, each value once, in the spec's order."""
     return tuple(dict.fromkeys(p.values))

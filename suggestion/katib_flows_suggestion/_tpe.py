@@ -10,7 +10,8 @@ hyperopt service starts TPE after the first batch) and ``n_ei_candidates`` (an a
 (``multivariate=True``) with settings ``n_startup_trials``, ``n_ei_candidates`` and ``random_state``.
 
 Both run with ``constant_liar=True`` so that Created and Running trials of the history push new points
-away from the ones being evaluated. The sampler's seed is derived from (seed, len(history)).
+away from the ones being evaluated. The sampler's seed is derived from (seed, len(history)). On a finite
+space a point some trial already holds is replaced by an unused one, and a used-up space ends (``_fresh``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import Any
 
 from optuna.samplers import TPESampler
 
-from katib_flows_suggestion._base import Algorithm, Decision, Problem, SettingProblem, Suggestion, Trial
+from katib_flows_suggestion._base import Algorithm, Decision, Problem, SettingProblem, Trial
+from katib_flows_suggestion._fresh import fresh
 from katib_flows_suggestion._optuna import ask
 from katib_flows_suggestion._rules import SCHEMAS, base_seed, check_algorithm, read_settings
 from katib_flows_suggestion._seed import derive
@@ -51,7 +53,7 @@ class TPE(Algorithm):
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
         values = read_settings(self.name, problem)
         sampler = self.sampler(values, derive(base_seed(values, seed), len(history)))
-        return Suggestion(ask(problem, history, sampler))
+        return fresh(problem.parameters, history, base_seed(values, seed), ask(problem, history, sampler))
 
     def sampler(self, values: dict[str, Parsed], seed: int) -> TPESampler:
         """The sampler for typed settings ``values`` and this call's seed."""

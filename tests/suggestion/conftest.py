@@ -23,21 +23,55 @@ MIXED = (
 )
 
 
-def _mixed_problem(algorithm: str, **kwargs: object) -> sg.Problem:
-    """The mixed space; grid needs a step on every double, so it gets ``decay`` on a step."""
-    parameters: tuple[sg.Parameter, ...] = MIXED
-    if algorithm == "grid":
+#: The settings each algorithm needs to run at all, merged under the settings a test passes.
+REQUIRED_SETTINGS: dict[str, dict[str, str]] = {
+    "hyperband": {"resource_name": "epochs", "r_l": "9", "eta": "3"},
+    "asha": {"resource_name": "epochs", "r_l": "9", "eta": "3"},
+    "pbt": {"suggestion_trial_dir": "/tmp/checkpoints", "n_population": "5", "truncation_threshold": "0.2"},
+}
+#: The resource parameter the multi-fidelity algorithms overwrite with each trial's budget.
+EPOCHS = P("epochs", "int", 1, 9)
+
+
+def parameters_for(algorithm: str, parameters: tuple[sg.Parameter, ...]) -> tuple[sg.Parameter, ...]:
+    """``parameters`` adjusted to what ``algorithm`` needs: a step on every double for grid and pbt, a
+    resource parameter for hyperband and asha."""
+    if algorithm in ("grid", "pbt"):
         parameters = tuple(
-            P("decay", "double", 0.001, 0.01, 0.001, distribution="logUniform") if p.name == "decay" else p
-            for p in MIXED
+            P(p.name, p.type, 0.001, 0.01, 0.001, distribution=p.distribution)
+            if p.type == "double" and not p.step
+            else p
+            for p in parameters
         )
+    if algorithm in ("hyperband", "asha") and "epochs" not in {p.name for p in parameters}:
+        parameters = (*parameters, EPOCHS)
+    return parameters
+
+
+def problem_for(
+    algorithm: str, parameters: tuple[sg.Parameter, ...], settings: dict[str, str] | None = None, **kwargs: object
+) -> sg.Problem:
+    """A problem ``algorithm`` accepts over (adjusted) ``parameters``, ``settings`` on top of the required ones."""
     options: dict[str, object] = {"direction": "minimize", **kwargs}
-    return sg.Problem(parameters, "loss", **options)  # type: ignore[arg-type]
+    if algorithm == "hyperband":
+        options.setdefault("parallel_trial_count", 9)  # Katib's rule: ceil(eta^s_max) lanes
+    merged = {**REQUIRED_SETTINGS.get(algorithm, {}), **(settings or {})}
+    return sg.Problem(parameters_for(algorithm, parameters), "loss", settings=merged, **options)  # type: ignore[arg-type]
+
+
+def _mixed_problem(algorithm: str, **kwargs: object) -> sg.Problem:
+    """The mixed space, adjusted per algorithm (``parameters_for``); keyword arguments go to ``Problem``."""
+    settings = kwargs.pop("settings", None)
+    return problem_for(algorithm, MIXED, settings, **kwargs)  # type: ignore[arg-type]
 
 
 def _check_feasible(problem: sg.Problem, assignments: dict[str, sg.Value]) -> None:
     assert set(assignments) == {p.name for p in problem.parameters}
     for p in problem.parameters:
+        if p.name == problem.settings.get("resource_name"):
+            # The budget: Katib's hyperband writes it whatever the feasible space says; an int stays an int.
+            assert type(assignments[p.name]) is (int if p.type == "int" else float), (p.name, assignments[p.name])
+            continue
         value = assignments[p.name]
         if p.type in ("categorical", "discrete"):
             assert type(value) is str and value in p.values, (p.name, value)
@@ -59,6 +93,11 @@ def mixed_problem() -> Callable[..., sg.Problem]:
     return _mixed_problem
 
 
+@pytest.fixture(name="problem_for")
+def problem_for_fixture() -> Callable[..., sg.Problem]:
+    return problem_for
+
+
 @pytest.fixture
 def feasible() -> Callable[[sg.Problem, dict[str, sg.Value]], None]:
     return _check_feasible
@@ -77,7 +116,7 @@ def _run_loop(
         decision = algorithm.suggest(problem, history, seed)
         assert isinstance(decision, sg.Suggestion)
         value = objective(decision.assignments)
-        history.append(sg.Trial(f"t{i}", decision.assignments, "Succeeded", value=value))
+        history.append(sg.Trial(f"t{i}", decision.assignments, "Succeeded", value=value, labels=decision.labels))
     return history
 
 
