@@ -9,7 +9,8 @@ Every verb is idempotent, because Argo retries a failed step:
   prints the lane ids; a finished experiment has none.
 - ``suggest`` claims the next trial for (Workflow, lane, iteration), stamping that triple as the trial's
   runner, so a retried suggest finds the trial it claimed instead of claiming another.
-- ``trial`` runs a claimed trial to its end and records it; a finished trial is left as it is.
+- ``trial`` runs a claimed trial to its end and records it; a finished trial is left as it is, and a trial
+  whose object an earlier attempt created is followed, not created again (``katib_flows.kube``).
 - ``finish`` (the exit handler) marks trials its generation left running as interrupted (they do not
   count and run again), records the experiment's status, and hands off to the next generation when the
   lanes ended at the recursion limit (``katib_flows.argo._handoff``).
@@ -22,21 +23,19 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import threading
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
 
 from katib_flows.argo import _names as n
 from katib_flows.cli._common import db_option, open_store
-from katib_flows.errors import AlreadyExistsError, ClusterError, KatibFlowsError, NotFoundError, SpecError
+from katib_flows.errors import AlreadyExistsError, NotFoundError, SpecError
 
 #: ``local`` runs a trial's primary container command beside the step (the conformance tests, or
-#: ``compile --trial-runner local``); ``kubernetes`` (the default) creates the trial's object in the cluster.
+#: ``compile --trial-runner local``); ``kubernetes`` (the default) creates the trial's object in the cluster
+#: (``katib_flows.kube``); both run through ``_trial_step``.
 TRIAL_RUNNER_ENV = n.TRIAL_RUNNER_ENV
 
 _experiment = click.option("--experiment", "experiment", required=True, help="Experiment name.")
@@ -202,6 +201,8 @@ def trial(
     experiment: str, namespace: str, db_url: str | None, trial_name: str, workflow: str, workflow_uid: str
 ) -> None:
     """Run a claimed trial to its end, collect its metrics and record its outcome."""
+    from katib_flows.cli._trial_step import run_trial
+
     runner = os.environ.get(TRIAL_RUNNER_ENV, "kubernetes")
     if runner not in ("kubernetes", "local"):
         raise SpecError(f"{TRIAL_RUNNER_ENV} must be kubernetes or local, got {runner!r}")
@@ -210,73 +211,8 @@ def trial(
         if record.status.terminal:
             click.echo(f"trial {trial_name} already finished: {record.status.value} ({record.reason})")
             return
-        if runner == "kubernetes":
-            raise ClusterError(
-                "the Kubernetes trial runner is not in this build yet (issue 5, item 5); "
-                f"set {TRIAL_RUNNER_ENV}=local to run trials in the step's own container"
-            )
-        finished = _LocalTrial(store, namespace, experiment, record).run()
+        finished = run_trial(runner, store, namespace, experiment, record, workflow=workflow, workflow_uid=workflow_uid)
     click.echo(f"trial {trial_name}: {finished.status.value} ({finished.reason}) objective={finished.objective_value}")
-
-
-class _LocalTrial:
-    """One trial's primary container command run as a process beside the step, as the local engine does."""
-
-    _POLL_SECONDS = 1.0
-
-    def __init__(self, store: Any, namespace: str, experiment: str, record: Any) -> None:
-        from katib_flows.engine import experiment_of
-
-        self.store, self.namespace, self.experiment_name, self.record = store, namespace, experiment, record
-        self.experiment = experiment_of(store.get_experiment(namespace, experiment))
-
-    def run(self) -> Any:
-        from katib_flows.local import INTERRUPTED, EarlyStopping, LocalTrial
-
-        early = (
-            EarlyStopping(self.experiment, self.store, self.namespace, self.experiment_name)
-            if self.experiment.spec.early_stopping
-            else None
-        )
-        trial = LocalTrial(self.store, self.namespace, self.experiment_name, self.experiment, self.record,
-                           early=early, on_line=click.echo)  # fmt: skip
-        trial.start()
-        done = threading.Event()
-        watcher = threading.Thread(target=self._watch, args=(trial, done), daemon=True)
-        watcher.start()
-        previous = _on_sigterm(lambda: trial.stop(INTERRUPTED))
-        try:
-            return trial.wait()
-        finally:
-            done.set()
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
-
-    def _watch(self, trial: Any, done: threading.Event) -> None:
-        """Stop the trial when the experiment completes (another lane reached the goal, say)."""
-        from katib_flows.engine import REASON_EXPERIMENT_COMPLETED
-
-        while not done.wait(self._POLL_SECONDS):
-            try:
-                record = self.store.get_experiment(self.namespace, self.experiment_name)
-            except KatibFlowsError:
-                continue  # the store blinked; the next poll tries again
-            if record.condition.terminal:
-                trial.stop(REASON_EXPERIMENT_COMPLETED)
-                return
-
-
-def _on_sigterm(stop: Any) -> Any:
-    """Argo stops a step with SIGTERM: stop the trial too, and leave it to run again."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop()
-
-    previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, handler)
-    return previous
 
 
 @step.command("finish")

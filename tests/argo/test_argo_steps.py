@@ -163,14 +163,14 @@ def test_a_failing_trial_is_recorded_and_the_step_succeeds(steps: Steps) -> None
     assert trial.status is TrialStatus.FAILED and "exit code 4" in trial.message
 
 
-def test_trial_without_a_kubernetes_runner_fails_the_step_for_a_retry(
+def test_the_kubernetes_runner_refuses_the_command_short_form_as_bad_input(
     steps: Steps, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     steps("init", spec=_spec())
     name = _suggest(steps, 0, 0)["trial"]
     monkeypatch.delenv("KATIB_FLOWS_TRIAL_RUNNER")
-    assert steps("trial", "--trial", name, "--workflow", "wf")[0] == _exit.INTERNAL_ERROR
-    assert "KATIB_FLOWS_TRIAL_RUNNER=local" in capsys.readouterr().err
+    assert steps("trial", "--trial", name, "--workflow", "wf")[0] == _exit.BAD_INPUT
+    assert "--trial-runner local" in capsys.readouterr().err
 
 
 def _write_workflow(steps: Steps, name: str = "wf", **labels: str) -> dict[str, Any]:

@@ -1,0 +1,237 @@
+"""The Kubernetes API as the trial runner needs it: create, read and delete one object, list pods, read logs.
+
+The only module of the runner that imports the ``kubernetes`` client (in-cluster configuration, else the
+kubeconfig of ``KUBECONFIG``). Every object kind goes through ``CustomObjectsApi`` by group, version and
+plural (``batch/v1`` ``jobs`` is reached that way too); plurals of the kinds Katib documents are known,
+others are asked from the API server's discovery. ``ApiException`` never leaves this module: 401/403 become
+a ``ClusterError`` naming the RBAC the Workflow's ServiceAccount needs, a 5xx, 429 or lost connection a
+temporary one (the step fails and Argo retries it; the retried step finds the same object again).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any, cast
+
+from katib_flows.errors import ClusterError, SpecError
+
+#: kind -> plural for the kinds a trial template usually holds (DESIGN.md section 5); others use discovery.
+PLURALS = {
+    "Job": "jobs",
+    "TFJob": "tfjobs",
+    "PyTorchJob": "pytorchjobs",
+    "XGBoostJob": "xgboostjobs",
+    "MPIJob": "mpijobs",
+    "TrainJob": "trainjobs",
+    "Workflow": "workflows",
+    "PipelineRun": "pipelineruns",
+}
+_RBAC = (
+    "the Workflow's ServiceAccount needs create, get and delete on the trial's kind and get/list on pods and "
+    "pods/log (see manifests/base/rbac.yaml)"
+)
+#: Seconds to wait for the API server to answer a plain request (log streams wait as long as the trial runs).
+REQUEST_TIMEOUT = (10, 60)
+
+
+def group_version(api_version: str) -> tuple[str, str]:
+    group, _, version = api_version.rpartition("/")
+    return group, version
+
+
+class InvalidObjectError(ClusterError):
+    """The API server rejected an object as invalid (400, 422): the trial fails, retrying would not help."""
+
+
+class KubeApi:
+    """One client for one step; methods raise ``ClusterError`` only."""
+
+    def __init__(self) -> None:
+        try:
+            from kubernetes import client, config
+        except ImportError as exc:
+            raise ClusterError("the kubernetes client is not installed: pip install kubernetes") from exc
+        try:
+            config.load_incluster_config()
+        except config.ConfigException:
+            try:
+                config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))
+            except (config.ConfigException, OSError) as exc:
+                raise ClusterError(
+                    f"no Kubernetes configuration: not in a pod, and no usable kubeconfig ({exc})"
+                ) from exc
+        self._objects = client.CustomObjectsApi()
+        self._core = client.CoreV1Api()
+        self._plurals: dict[tuple[str, str], str] = {}
+
+    def plural(self, api_version: str, kind: str) -> str:
+        if kind in PLURALS:
+            return PLURALS[kind]
+        if (api_version, kind) not in self._plurals:
+            group, version = group_version(api_version)
+            with _errors(f"discovering the resources of {api_version}"):
+                found = self._objects.get_api_resources(group, version, _request_timeout=REQUEST_TIMEOUT)
+            for resource in found.resources or []:
+                if resource.kind == kind and "/" not in resource.name:
+                    self._plurals[(api_version, kind)] = resource.name
+                    break
+            else:
+                raise ClusterError(f"the API server has no kind {kind!r} in {api_version}: is its CRD installed?")
+        return self._plurals[(api_version, kind)]
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Create the object; None when one of that name exists already (409)."""
+        api_version, kind, meta = body["apiVersion"], body["kind"], body["metadata"]
+        group, version = group_version(api_version)
+        plural = self.plural(api_version, kind)
+        with _errors(f"creating {kind} {meta['namespace']}/{meta['name']}", conflict_ok=True) as found:
+            found.value = self._objects.create_namespaced_custom_object(
+                group, version, meta["namespace"], plural, body, _request_timeout=REQUEST_TIMEOUT
+            )
+        return cast("dict[str, Any] | None", found.value)
+
+    def get(self, api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """The object, or None when it does not exist."""
+        group, version = group_version(api_version)
+        plural = self.plural(api_version, kind)
+        with _errors(f"reading {kind} {namespace}/{name}", missing_ok=True) as found:
+            found.value = self._objects.get_namespaced_custom_object(
+                group, version, namespace, plural, name, _request_timeout=REQUEST_TIMEOUT
+            )
+        return cast("dict[str, Any] | None", found.value)
+
+    def delete(
+        self, api_version: str, kind: str, namespace: str, name: str, *, propagation: str = "Foreground"
+    ) -> None:
+        """Delete the object and, through garbage collection, its pods; an object already gone is fine."""
+        group, version = group_version(api_version)
+        plural = self.plural(api_version, kind)
+        with _errors(f"deleting {kind} {namespace}/{name}", missing_ok=True):
+            self._objects.delete_namespaced_custom_object(
+                group, version, namespace, plural, name, propagation_policy=propagation,
+                _request_timeout=REQUEST_TIMEOUT,
+            )  # fmt: skip
+
+    def config_map_template(self, namespace: str, name: str, key: str) -> dict[str, Any]:
+        """A ``trialTemplate.configMap`` template: the YAML object at ``key`` of the ConfigMap."""
+        import yaml
+
+        with _errors(f"reading ConfigMap {namespace}/{name}", missing_ok=True) as found:
+            found.value = self._core.read_namespaced_config_map(name, namespace, _request_timeout=REQUEST_TIMEOUT)
+        where = f"spec.trialTemplate.configMap: ConfigMap {namespace}/{name}"
+        if found.value is None:
+            raise SpecError(f"{where} does not exist; create it, or put the template in trialSpec")
+        text = (found.value.data or {}).get(key)
+        if not isinstance(text, str):
+            raise SpecError(f"{where} has no key {key!r} (templatePath); keys: {sorted(found.value.data or {})}")
+        try:
+            obj = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SpecError(f"{where} key {key!r}: the trial template is not valid YAML: {exc}") from exc
+        if not isinstance(obj, dict):
+            raise SpecError(f"{where} key {key!r}: the trial template must be a Kubernetes object")
+        return obj
+
+    def pods(self, namespace: str, selector: dict[str, str]) -> list[dict[str, Any]]:
+        """The pods carrying every label of ``selector``, as plain JSON objects, oldest first."""
+        text = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+        with _errors(f"listing the pods of {namespace} with labels {text}") as found:
+            found.value = self._core.list_namespaced_pod(namespace, label_selector=text, _preload_content=False,
+                                                         _request_timeout=REQUEST_TIMEOUT)  # fmt: skip
+        import json
+
+        items: list[dict[str, Any]] = json.loads(found.value.data).get("items") or []
+        return sorted(items, key=lambda p: (p["metadata"].get("creationTimestamp") or "", p["metadata"]["name"]))
+
+    def follow_log(self, namespace: str, pod: str, container: str, since_seconds: int | None) -> LogStream:
+        """Stream the container's log with timestamps until the container ends (or ``close`` is called)."""
+        with _errors(f"reading the log of {namespace}/{pod} container {container}", missing_ok=True) as found:
+            found.value = self._core.read_namespaced_pod_log(
+                pod, namespace, container=container, follow=True, timestamps=True, since_seconds=since_seconds,
+                _preload_content=False, _request_timeout=(REQUEST_TIMEOUT[0], 600),
+            )  # fmt: skip
+        return LogStream(found.value)
+
+
+class LogStream:
+    """Lines of a followed log (``None`` response: the pod is gone); ``close`` from another thread ends it."""
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+
+    def lines(self) -> Iterator[str]:
+        from katib_flows_collector import LineSplitter
+
+        if self._response is None:
+            return
+        split = LineSplitter()
+        try:
+            for chunk in self._response.stream(4096, decode_content=True):
+                yield from split.push(chunk)
+            yield from split.flush()
+        except Exception as exc:  # a reset or closed connection: the caller reads again from where it was
+            raise ClusterError(f"the log stream broke: {exc}", temporary=True) from exc
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._response is not None:
+            try:
+                self._response.close()
+                self._response.release_conn()
+            except Exception:  # closing from another thread while a read is under way may complain; it is closed
+                pass
+
+
+class _Found:
+    value: Any = None
+
+
+class _errors:  # lower case: used like a function, in a with statement
+    """Turn ``ApiException`` and connection errors into ``ClusterError``; 404 leaves ``value`` None when allowed."""
+
+    def __init__(self, doing: str, *, missing_ok: bool = False, conflict_ok: bool = False) -> None:
+        self.doing, self.missing_ok, self.conflict_ok, self.found = doing, missing_ok, conflict_ok, _Found()
+
+    def __enter__(self) -> _Found:
+        return self.found
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
+        if isinstance(exc, ApiException):
+            if (exc.status == 404 and self.missing_ok) or (exc.status == 409 and self.conflict_ok):
+                self.found.value = None
+                return True
+            raise _cluster_error(exc, self.doing) from exc
+        if isinstance(exc, HTTPError | OSError):  # connection refused or reset, timeouts: unreachable for now
+            raise _unreachable(exc, self.doing) from exc
+        return False
+
+
+def _cluster_error(exc: Any, doing: str) -> ClusterError:
+    status = getattr(exc, "status", None)
+    reason = getattr(exc, "reason", "") or ""
+    if status in (401, 403):
+        return ClusterError(f"{doing}: the API server refused ({status} {reason}); {_RBAC}")
+    temporary = status is None or status == 429 or status >= 500
+    detail = _message(exc)
+    if status in (400, 422):
+        return InvalidObjectError(f"{doing}: the API server rejected it ({status} {reason}){detail}")
+    return ClusterError(f"{doing}: the API server answered {status} {reason}{detail}", temporary=temporary)
+
+
+def _message(exc: Any) -> str:
+    import json
+
+    try:
+        message = json.loads(exc.body or "{}").get("message")
+    except (ValueError, AttributeError):
+        return ""
+    return f": {message}" if message else ""
+
+
+def _unreachable(exc: BaseException, doing: str) -> ClusterError:
+    return ClusterError(f"{doing}: the API server cannot be reached ({exc.__class__.__name__}: {exc})", temporary=True)

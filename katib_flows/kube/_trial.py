@@ -1,0 +1,301 @@
+"""One claimed trial run as a Kubernetes object to its end: create, follow, collect, record, delete.
+
+The Argo ``step trial`` verb's default runner, with the interface of ``LocalTrial`` (``start``, ``stop``
+from any thread with a reason, ``wait`` returning the recorded trial). ``start`` renders the trial
+template (DESIGN.md section 5), adds an ownerReference to the running Workflow (so deleting the Workflow
+deletes its trials) and creates the object under the trial's name. The name is deterministic, so a retried
+step gets 409 Conflict and follows the object its first attempt created; the metric rows that attempt
+stored are not stored again. ``wait`` polls the object, evaluating Katib's failure condition and then
+its success condition, while a ``LogFollower`` feeds the primary container's log to the same
+``Collection`` a local trial uses (early stopping included). Then it records the outcome as
+``LocalTrial`` does and deletes the object unless ``trialTemplate.retain``. A stop (early stopping, the
+experiment completed, SIGTERM of the step) deletes the object first. A pod the cluster ended (evicted,
+node lost) makes the trial interrupted, not failed: it does not count and the experiment runs another.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from katib_flows.engine import finish_trial, interrupt_trial
+from katib_flows.errors import ClusterError, SpecError
+from katib_flows.kube._api import InvalidObjectError, KubeApi
+from katib_flows.kube._conditions import Condition, Outcome
+from katib_flows.kube._logs import LogFollower, infrastructure_fault
+from katib_flows.local import INTERRUPTED, REASON_EARLY_STOPPED, Collection, EarlyStopping
+from katib_flows.local._command import trial_parameters
+from katib_flows.spec import Experiment, find_container, render_object
+from katib_flows.spec._kinds import PRIMARY_POD_LABELS, SUCCESS_FAILURE_CONDITIONS
+from katib_flows.store import MetricLog, Store, TrialRecord, TrialStatus
+
+#: kind -> the label its controller puts on the pods it creates, valued with the object's name.
+JOB_NAME_LABELS = {
+    "Job": "job-name",
+    "TFJob": "training.kubeflow.org/job-name",
+    "PyTorchJob": "training.kubeflow.org/job-name",
+    "XGBoostJob": "training.kubeflow.org/job-name",
+    "MPIJob": "training.kubeflow.org/job-name",
+    "TrainJob": "jobset.sigs.k8s.io/jobset-name",
+    "Workflow": "workflows.argoproj.io/workflow",
+    "PipelineRun": "tekton.dev/pipelineRun",
+}
+L_TRIAL = "katib-flows.io/trial"
+L_EXPERIMENT = "katib-flows.io/experiment"
+L_MANAGED_BY, MANAGED_BY = "app.kubernetes.io/managed-by", "katib-flows"
+#: Katib's environment variable with the trial's name, set in the primary container.
+TRIAL_NAME_ENV = "KATIB_TRIAL_NAME"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The Workflow that owns the trial's object; without a uid there is no ownerReference."""
+
+    name: str
+    uid: str = ""
+
+    def reference(self) -> dict[str, Any]:
+        return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "name": self.name, "uid": self.uid}
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How often the object is read, and how long the logs may take to drain once it finished."""
+
+    poll_seconds: float = 5.0
+    drain_seconds: float = 30.0
+
+
+class KubeTrial:
+    def __init__(
+        self,
+        store: Store,
+        namespace: str,
+        experiment_name: str,
+        experiment: Experiment,
+        trial: TrialRecord,
+        *,
+        api: KubeApi,
+        owner: Owner | None = None,
+        early: EarlyStopping | None = None,
+        on_line: Callable[[str], None] | None = None,
+        timing: Timing | None = None,
+    ) -> None:
+        self.store, self.namespace, self.experiment_name = store, namespace, experiment_name
+        self.experiment, self.trial, self.api, self.owner, self.early = experiment, trial, api, owner, early
+        self.on_line = on_line
+        self.timing = timing or Timing()
+        template = experiment.spec.trial_template
+        if template is None or template.command is not None:
+            raise SpecError(
+                "spec.trialTemplate: the command short form runs only beside the step; give a trialSpec (a Job "
+                "or a training job), or compile with --trial-runner local"
+            )
+        self.template = template
+        stored = len(store.get_observation_log(namespace, trial.name))
+        self.collection = Collection(experiment, store, namespace, trial.name, None, pod_log=True, skip_rows=stored)
+        self.body: dict[str, Any] = {}
+        self.selector: dict[str, str] = {}
+        self.failure: Condition | None = None
+        self.success: Condition | None = None
+        self._failed_to_start: str | None = None
+        self._stop_reason: str | None = None
+        self._early_reason: str | None = None
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+
+    # start ------------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Create the trial's object, or find the one an earlier attempt of this step created."""
+        self.body = self._render()
+        kind = self.body["kind"]
+        defaults = SUCCESS_FAILURE_CONDITIONS.get(kind, ("", ""))
+        success = self.template.success_condition or defaults[0]
+        failure = self.template.failure_condition or defaults[1]
+        if not success or not failure:
+            raise SpecError(
+                f"spec.trialTemplate: a {kind} has no default successCondition and failureCondition; write both "
+                '(GJSON over the object, e.g. status.[@this].#(phase=="Succeeded")#)'
+            )
+        self.success = Condition(success, "spec.trialTemplate.successCondition")
+        self.failure = Condition(failure, "spec.trialTemplate.failureCondition")
+        self.selector = self._selector(kind)
+        if self.early is not None:
+            self.collection.on_report = self._check_early
+        meta = self.body["metadata"]
+        try:
+            created = self.api.create(self.body)
+        except InvalidObjectError as exc:  # this trial's values made an object the API server rejects
+            self._failed_to_start = str(exc)
+            return
+        if created is None:
+            found = self.api.get(self.body["apiVersion"], kind, self.namespace, meta["name"])
+            labels = ((found or {}).get("metadata") or {}).get("labels") or {}
+            if found is not None and labels.get(L_TRIAL) != self.trial.name:
+                raise ClusterError(
+                    f"a {kind} named {meta['name']!r} already exists in namespace {self.namespace!r} and is not "
+                    f"this trial's (label {L_TRIAL} is {labels.get(L_TRIAL)!r}); delete it or rename the experiment"
+                )
+            self._say(f"katib-flows: following {kind} {self.namespace}/{meta['name']} (created by an earlier attempt)")
+        else:
+            self._say(f"katib-flows: created {kind} {self.namespace}/{meta['name']}")
+
+    def _render(self) -> dict[str, Any]:
+        obj = self._template_object()
+        params = trial_parameters(self.experiment)
+        body = render_object(obj, params, self.trial.assignments, trial_name=self.trial.name, namespace=self.namespace)
+        for field in ("apiVersion", "kind"):
+            if not isinstance(body.get(field), str) or not body[field]:
+                raise SpecError(f"spec.trialTemplate: the trial's object has no {field}")
+        meta = body["metadata"]
+        meta["labels"] = {**(meta.get("labels") or {}), L_TRIAL: self.trial.name,
+                          L_EXPERIMENT: self.experiment_name, L_MANAGED_BY: MANAGED_BY}  # fmt: skip
+        if self.owner is not None and self.owner.uid:
+            meta["ownerReferences"] = [*(meta.get("ownerReferences") or []), self.owner.reference()]
+        found = find_container(body, self.template.primary_container_name)
+        if found is not None:
+            container = found[1]
+            env = [
+                e for e in container.get("env") or [] if not (isinstance(e, dict) and e.get("name") == TRIAL_NAME_ENV)
+            ]
+            container["env"] = [*env, {"name": TRIAL_NAME_ENV, "value": self.trial.name}]
+        return body
+
+    def _template_object(self) -> dict[str, Any]:
+        if self.template.trial_spec is not None:
+            return self.template.trial_spec
+        source = self.template.config_map
+        assert source is not None
+        return self.api.config_map_template(
+            source.config_map_namespace or self.namespace, source.config_map_name or "", source.template_path or ""
+        )
+
+    def _selector(self, kind: str) -> dict[str, str]:
+        labels = dict(self.template.primary_pod_labels or PRIMARY_POD_LABELS.get(kind) or {})
+        job_label = JOB_NAME_LABELS.get(kind)
+        if job_label is None:
+            raise SpecError(
+                f"spec.trialTemplate: katib-flows does not know which pods a {kind} makes, so it cannot read the "
+                f"primary container's log; kinds it knows: {', '.join(JOB_NAME_LABELS)}"
+            )
+        return {**labels, job_label: self.trial.name}
+
+    # stop and wait ----------------------------------------------------------------------------------------
+
+    def stop(self, reason: str) -> None:
+        """Stop the trial (its object is deleted by ``wait``); the first reason given wins. Signal-safe."""
+        with self._lock:
+            self._stop_reason = self._stop_reason or reason
+        self._stopped.set()
+
+    def wait(self) -> TrialRecord:
+        """Follow the object until a condition is met or the trial is stopped; record and return the outcome."""
+        if self._failed_to_start is not None:
+            self.collection.close()
+            return self._finish(TrialStatus.FAILED, "TrialFailed", self._failed_to_start)
+        assert self.failure is not None and self.success is not None
+        follower = LogFollower(self.api, self.namespace, self.selector, self.template.primary_container_name or "",
+                               self._line, poll_seconds=self.timing.poll_seconds)  # fmt: skip
+        follower.start()
+        try:
+            verdict = self._follow()
+        except BaseException:
+            follower.stop()
+            self.collection.close()
+            raise
+        if verdict is None:  # stopped: delete first, so that it stops
+            self._delete()
+            follower.stop()
+            return self._stopped_outcome(self.collection.finish())
+        if verdict[0] == "gone":
+            follower.stop()
+            self.collection.finish()
+            message = f"the trial's {self.body['kind']} was deleted while it ran; the trial runs again"
+            interrupt_trial(self.store, self.namespace, self.trial.name, message)
+            return self.store.get_trial(self.namespace, self.trial.name)
+        follower.finish(self.timing.drain_seconds)
+        rows = self.collection.finish()
+        kind, outcome = verdict
+        if kind == "failed":
+            fault = infrastructure_fault(follower.pods)
+            if fault is not None:
+                interrupt_trial(
+                    self.store, self.namespace, self.trial.name, f"ended by the cluster ({fault}); runs again"
+                )
+                finished = self.store.get_trial(self.namespace, self.trial.name)
+            else:
+                finished = self._finish(TrialStatus.FAILED, "TrialFailed", self._workload(outcome, "failed"), rows)
+        else:
+            finished = self._finish(TrialStatus.SUCCEEDED, message=self._workload(outcome, "succeeded"), logs=rows)
+            if self.early is not None and finished.status is TrialStatus.SUCCEEDED:
+                self.early.succeeded(self.trial.name, self.collection.curve)
+        if follower.error is not None:
+            self._say(f"katib-flows: the log could not be read: {follower.error}")
+        if not self.template.retain:
+            try:
+                self._delete()
+            except ClusterError as exc:  # recorded already; the Workflow's garbage collection removes it later
+                self._say(f"katib-flows: {exc}")
+        return finished
+
+    def _follow(self) -> tuple[str, Outcome] | None:
+        """Poll the object: ("failed" | "succeeded" | "gone", outcome), or None when stopped."""
+        assert self.failure is not None and self.success is not None
+        api_version, kind, name = self.body["apiVersion"], self.body["kind"], self.body["metadata"]["name"]
+        while not self._stopped.is_set():
+            found = self.api.get(api_version, kind, self.namespace, name)
+            if self._stopped.is_set():
+                break
+            if found is None:
+                return "gone", Outcome()
+            outcome = self.failure.check(found)
+            if outcome is not None:
+                return "failed", outcome
+            outcome = self.success.check(found)
+            if outcome is not None:
+                return "succeeded", outcome
+            self._stopped.wait(self.timing.poll_seconds)
+        return None
+
+    def _workload(self, outcome: Outcome, what: str) -> str:
+        kind = self.body["kind"]
+        detail = ". ".join(p for p in (outcome.reason, outcome.message) if p)
+        return f"{kind} {what}" + (f": {detail}" if detail else "")
+
+    def _delete(self) -> None:
+        meta = self.body["metadata"]
+        self.api.delete(self.body["apiVersion"], self.body["kind"], self.namespace, meta["name"])
+        self._say(f"katib-flows: deleted {self.body['kind']} {self.namespace}/{meta['name']}")
+
+    def _stopped_outcome(self, rows: list[MetricLog]) -> TrialRecord:
+        reason = self._stop_reason
+        if reason == REASON_EARLY_STOPPED and self._early_reason:
+            return self._finish(TrialStatus.EARLY_STOPPED, REASON_EARLY_STOPPED, self._early_reason, rows)
+        if reason == INTERRUPTED:
+            interrupt_trial(self.store, self.namespace, self.trial.name, "the step was stopped; the trial runs again")
+            return self.store.get_trial(self.namespace, self.trial.name)
+        return self._finish(TrialStatus.KILLED, reason or "", "stopped because the experiment ended", rows)
+
+    def _line(self, line: str) -> None:
+        self.collection.line(line)
+        self._say(line)
+
+    def _say(self, line: str) -> None:
+        if self.on_line is not None:
+            self.on_line(line)
+
+    def _check_early(self, curve: dict[int, float]) -> None:
+        assert self.early is not None
+        reason = self.early.check(self.trial.name, curve)
+        if reason is not None and self._early_reason is None:
+            self._early_reason = reason
+            self.stop(REASON_EARLY_STOPPED)
+
+    def _finish(
+        self, status: TrialStatus, reason: str = "", message: str = "", logs: list[MetricLog] | None = None
+    ) -> TrialRecord:
+        return finish_trial(self.store, self.namespace, self.trial.name, status, reason=reason, message=message,
+                            experiment=self.experiment_name, logs=logs or ())  # fmt: skip

@@ -1,0 +1,297 @@
+"""The Kubernetes trial runner through ``katib-flows step trial``, against a FAKE API server over real HTTP.
+
+The store is real (SQLite, prepared by ``step init`` and ``step suggest``), the ``kubernetes`` client is the
+real one (pointed at ``tests/kube/fake_apiserver.py`` by a kubeconfig file), the step runs in process through
+``main``, once as a subprocess. The fake plays the cluster: it makes the primary pod, serves its log and
+only then marks the object finished, or keeps it running until it is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_apiserver import FakeApiServer, Script
+
+from katib_flows.argo import spec_json
+from katib_flows.cli import _exit, main
+from katib_flows.spec import Experiment, load_text
+from katib_flows.store import ExperimentCondition, Store, TrialStatus
+
+NS = "team-a"
+WORKFLOW, WORKFLOW_UID = "exp-wf", "7f9c2a4e-0000-4000-8000-000000000001"
+JOBS = f"/apis/batch/v1/namespaces/{NS}/jobs"
+PYTORCHJOBS = f"/apis/kubeflow.org/v1/namespaces/{NS}/pytorchjobs"
+
+
+def _container() -> dict[str, Any]:
+    return {
+        "name": "training-container",
+        "image": "docker.io/kubeflowkatib/pytorch-mnist-cpu:latest",
+        "command": ["python3", "/opt/pytorch-mnist/mnist.py", "--epochs=1", "--lr=${trialParameters.learningRate}"],
+    }
+
+
+JOB = {
+    "apiVersion": "batch/v1",
+    "kind": "Job",
+    "spec": {"template": {"spec": {"containers": [_container()], "restartPolicy": "Never"}}},
+}
+PYTORCHJOB = {
+    "apiVersion": "kubeflow.org/v1",
+    "kind": "PyTorchJob",
+    "spec": {
+        "pytorchReplicaSpecs": {
+            "Master": {"replicas": 1, "restartPolicy": "OnFailure", "template": {"spec": {"containers": [
+                {**_container(), "name": "pytorch"}]}}},
+            "Worker": {"replicas": 2, "restartPolicy": "OnFailure", "template": {"spec": {"containers": [
+                {**_container(), "name": "pytorch"}]}}},
+        }
+    },
+}  # fmt: skip
+
+
+def experiment(trial_spec: dict[str, Any] = JOB, **spec: Any) -> Experiment:
+    container = "pytorch" if trial_spec["kind"] == "PyTorchJob" else "training-container"
+    document = {
+        "apiVersion": "kubeflow.org/v1beta1",
+        "kind": "Experiment",
+        "metadata": {"name": "exp"},
+        "spec": {
+            "objective": {"type": "maximize", "objectiveMetricName": "accuracy", "additionalMetricNames": ["loss"]},
+            "algorithm": {"algorithmName": "random"},
+            "parallelTrialCount": 2,
+            "maxTrialCount": 6,
+            "parameters": [{"name": "lr", "parameterType": "double", "feasibleSpace": {"min": "0.01", "max": "0.1"}}],
+            "trialTemplate": {
+                "primaryContainerName": container,
+                "trialParameters": [{"name": "learningRate", "reference": "lr"}],
+                "trialSpec": trial_spec,
+            },
+            **spec,
+        },
+    }
+    loaded = load_text(json.dumps(document))
+    assert loaded.experiment is not None, loaded
+    return loaded.experiment
+
+
+def epochs(values: list[float]) -> list[str]:
+    """Log lines in Katib's StdOut format, with some noise between them."""
+    lines = ["Using CPU", "Train Epoch: 1 [0/60000 (0%)]"]
+    for epoch, accuracy in enumerate(values, start=1):
+        lines += [f"epoch {epoch}:", f"accuracy={accuracy}", f"loss={round(1 - accuracy, 4)}"]
+    return lines
+
+
+class Cluster:
+    """The step's environment: a store, a kubeconfig pointing at the fake, the Kubernetes runner."""
+
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: FakeApiServer) -> None:
+        self.api, self.tmp_path, self.monkeypatch = api, tmp_path, monkeypatch
+        self.url = f"sqlite:///{tmp_path / 'store.db'}"
+        self.env = {
+            "KATIB_FLOWS_DB": self.url,
+            "KUBECONFIG": str(api.kubeconfig(tmp_path / "kubeconfig")),
+            "KATIB_FLOWS_TRIAL_RUNNER": "kubernetes",
+            "KATIB_FLOWS_TRIAL_POLL_SECONDS": "0.05",
+        }
+        for key, value in self.env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)  # never the in-cluster configuration
+        self._count = 0
+
+    def step(self, verb: str, *args: str) -> tuple[int, dict[str, str]]:
+        self._count += 1
+        outputs = self.tmp_path / f"out-{self._count}"
+        extra = [] if verb == "trial" else ["--outputs", str(outputs)]
+        code = main(["step", verb, "--experiment", "exp", "--namespace", NS, *args, *extra])
+        found = {p.name: p.read_text() for p in outputs.iterdir()} if outputs.is_dir() else {}
+        return code, found
+
+    def init(self, exp: Experiment) -> None:
+        self.monkeypatch.setenv("KATIB_FLOWS_EXPERIMENT_SPEC", spec_json(exp, name="exp", namespace=NS))
+        assert self.step("init")[0] == 0
+        self.monkeypatch.delenv("KATIB_FLOWS_EXPERIMENT_SPEC")
+
+    def suggest(self, lane: int = 0, iteration: int = 0) -> str:
+        code, outputs = self.step("suggest", "--lane", str(lane), "--iteration", str(iteration), "--iterations", "90",
+                                  "--workflow", WORKFLOW, "--wait-seconds", "0")  # fmt: skip
+        assert code == 0 and outputs["status"] == "trial", outputs
+        return outputs["trial"]
+
+    def trial(self, name: str) -> int:
+        return self.step("trial", "--trial", name, "--workflow", WORKFLOW, "--workflow-uid", WORKFLOW_UID)[0]
+
+    def store(self) -> Store:
+        return Store(self.url)
+
+
+@pytest.fixture
+def api() -> Iterator[FakeApiServer]:
+    server = FakeApiServer().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: FakeApiServer) -> Cluster:
+    return Cluster(tmp_path, monkeypatch, api)
+
+
+def test_a_job_that_succeeds_is_recorded_with_its_metrics_and_deleted(
+    cluster: Cluster, api: FakeApiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cluster.init(experiment())
+    name = cluster.suggest()
+    api.default_script = Script(lines=epochs([0.71, 0.86, 0.83]), reason="", message="Reached expected completions")
+    assert cluster.trial(name) == 0
+    with cluster.store() as store:
+        trial = store.get_trial(NS, name)
+        logs = store.get_observation_log(NS, name)
+    assert trial.status is TrialStatus.SUCCEEDED, trial
+    assert trial.objective_value == 0.86  # max, the default strategy of a maximized objective
+    assert trial.observation["accuracy"] == {"min": "0.71", "max": "0.86", "latest": "0.83"}
+    assert [(row.metric, row.value) for row in logs if row.metric == "loss"] == [
+        ("loss", "0.29"), ("loss", "0.14"), ("loss", "0.17")]  # fmt: skip
+    [created] = api.calls("POST", JOBS)
+    body = created.body
+    assert body["metadata"]["name"] == name and body["metadata"]["namespace"] == NS
+    assert body["metadata"]["ownerReferences"] == [
+        {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "name": WORKFLOW, "uid": WORKFLOW_UID}
+    ]
+    assert body["metadata"]["labels"]["katib-flows.io/trial"] == name
+    container = body["spec"]["template"]["spec"]["containers"][0]
+    lr = trial.assignments["lr"]
+    assert container["command"][-1] == f"--lr={lr!r}"  # rendered inside the string value
+    assert {"name": "KATIB_TRIAL_NAME", "value": name} in container["env"]
+    [deleted] = api.calls("DELETE", JOBS)
+    assert deleted.path.endswith(f"/{name}") and deleted.query["propagationPolicy"] == ["Foreground"]
+    assert api.find(name) is None
+    selectors = {r.query["labelSelector"][0] for r in api.calls("GET", "/pods") if "labelSelector" in r.query}
+    assert selectors == {f"job-name={name}"}
+    out = capsys.readouterr().out
+    assert "accuracy=0.86" in out and f"trial {name}: Succeeded" in out  # the trial's log is the step's log
+
+
+def test_the_failure_condition_fails_the_trial_with_the_workloads_reason(cluster: Cluster, api: FakeApiServer) -> None:
+    cluster.init(experiment())
+    name = cluster.suggest()
+    api.default_script = Script(
+        lines=["Traceback (most recent call last):", "ValueError: lr"],
+        outcome="Failed",
+        reason="BackoffLimitExceeded",
+        message="Job has reached the specified backoff limit",
+    )
+    assert cluster.trial(name) == 0
+    with cluster.store() as store:
+        trial = store.get_trial(NS, name)
+    assert trial.status is TrialStatus.FAILED and trial.reason == "TrialFailed"
+    assert trial.message == "Job failed: BackoffLimitExceeded. Job has reached the specified backoff limit"
+    assert api.find(name) is None
+
+
+def test_an_evicted_pod_interrupts_the_trial_instead_of_failing_it(cluster: Cluster, api: FakeApiServer) -> None:
+    cluster.init(experiment())
+    name = cluster.suggest()
+    api.default_script = Script(lines=epochs([0.5]), outcome="Failed", reason="BackoffLimitExceeded",
+                                pod_reason="Evicted")  # fmt: skip
+    assert cluster.trial(name) == 0
+    with cluster.store() as store:
+        trial = store.get_trial(NS, name)
+    assert trial.status is TrialStatus.KILLED and trial.reason == "TrialInterrupted"
+    assert "Evicted" in trial.message
+
+
+def test_a_job_without_the_objective_in_its_log_is_metrics_unavailable(cluster: Cluster, api: FakeApiServer) -> None:
+    cluster.init(experiment())
+    name = cluster.suggest()
+    api.default_script = Script(lines=["training...", "loss=0.4", "done"])
+    assert cluster.trial(name) == 0
+    with cluster.store() as store:
+        trial = store.get_trial(NS, name)
+    assert trial.status is TrialStatus.METRICS_UNAVAILABLE and trial.reason == "MetricsUnavailable"
+
+
+def test_retain_keeps_the_object_and_a_pytorchjob_is_followed_through_its_master(
+    cluster: Cluster, api: FakeApiServer
+) -> None:
+    exp = experiment(PYTORCHJOB)
+    assert exp.spec.trial_template is not None
+    exp.spec.trial_template.retain = True
+    cluster.init(exp)
+    name = cluster.suggest()
+    api.default_script = Script(lines=epochs([0.9]))
+    assert cluster.trial(name) == 0
+    with cluster.store() as store:
+        assert store.get_trial(NS, name).objective_value == 0.9
+    assert len(api.calls("POST", PYTORCHJOBS)) == 1 and not api.calls("DELETE")
+    assert api.find(name) is not None  # retained
+    selectors = {r.query["labelSelector"][0] for r in api.calls("GET", "/pods") if "labelSelector" in r.query}
+    assert selectors == {f"training.kubeflow.org/job-name={name},training.kubeflow.org/job-role=master"}
+
+
+def test_an_experiment_that_completes_meanwhile_kills_the_trial_and_deletes_it(
+    cluster: Cluster, api: FakeApiServer
+) -> None:
+    cluster.init(experiment())
+    name = cluster.suggest()
+
+    def another_lane_reaches_the_goal() -> None:
+        with Store(cluster.url) as store:
+            store.set_experiment_condition(NS, "exp", ExperimentCondition.SUCCEEDED, "ExperimentGoalReached", "goal")
+
+    api.default_script = Script(lines=epochs([0.6]), outcome=None, on_log_served=another_lane_reaches_the_goal)
+    assert cluster.trial(name) == 0
+    with cluster.store() as store:
+        trial = store.get_trial(NS, name)
+    assert trial.status is TrialStatus.KILLED and trial.reason == "ExperimentCompleted"
+    assert trial.observation["accuracy"]["latest"] == "0.6"
+    assert [d.path for d in api.calls("DELETE")] == [f"{JOBS}/{name}"]
+
+
+def test_forbidden_names_the_rbac_to_grant(
+    cluster: Cluster, api: FakeApiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cluster.init(experiment())
+    name = cluster.suggest()
+    api.fail_with = 403
+    assert cluster.trial(name) == _exit.INTERNAL_ERROR
+    err = capsys.readouterr().err
+    assert f"creating Job {NS}/{name}: the API server refused (403" in err and "manifests/base/rbac.yaml" in err
+    with cluster.store() as store:
+        assert store.get_trial(NS, name).status is TrialStatus.RUNNING  # left for the retry or the exit step
+
+
+def test_the_command_short_form_is_bad_input_for_the_kubernetes_runner(
+    cluster: Cluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exp = experiment()
+    assert exp.spec.trial_template is not None
+    exp.spec.trial_template.trial_spec = None
+    exp.spec.trial_template.command = ["python3", "-c", "print('accuracy=1')", "${trialParameters.learningRate}"]
+    cluster.init(exp)
+    name = cluster.suggest()
+    assert cluster.trial(name) == _exit.BAD_INPUT
+    assert "--trial-runner local" in capsys.readouterr().err
+
+
+def test_the_step_as_a_process(cluster: Cluster, api: FakeApiServer) -> None:
+    cluster.init(experiment())
+    name = cluster.suggest()
+    api.default_script = Script(lines=epochs([0.42]))
+    env = {**os.environ, **cluster.env}
+    done = subprocess.run(
+        [sys.executable, "-m", "katib_flows", "step", "trial", "--experiment", "exp", "--namespace", NS,
+         "--trial", name, "--workflow", WORKFLOW, "--workflow-uid", WORKFLOW_UID],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"trial {name}: Succeeded (TrialSucceeded) objective=0.42" in done.stdout
+    assert api.find(name) is None
