@@ -13,7 +13,7 @@ import click
 from katib_flows.cli._common import db_option, open_store
 from katib_flows.cli._output import emit, output_option, table
 from katib_flows.errors import NotFoundError
-from katib_flows.paths import logs_dir
+from katib_flows.paths import checkpoints_dir, logs_dir
 
 namespace_option = click.option(
     "--namespace",
@@ -91,15 +91,37 @@ def trials(name: str, db_url: str | None, namespace: str, output: str) -> None:
 @namespace_option
 @output_option
 def best(name: str, db_url: str | None, namespace: str, output: str) -> None:
-    """Show the optimal trial: its parameters and metrics."""
-    from katib_flows.cli._views import optimal_view
+    """Show the optimal trial: its parameters and metrics (the Pareto front with several objectives)."""
+    from katib_flows.cli._views import front_view, optimal_view
+    from katib_flows.engine import experiment_of, objectives, pareto_front
 
     with open_store(db_url) as store:
         record = store.get_experiment(namespace, name)
-        if not record.optimal_trial:
-            raise NotFoundError(f"experiment {namespace}/{name} has no trial with an objective value yet")
-        view = optimal_view(store.get_trial(namespace, record.optimal_trial))
-    emit(view, "yaml" if output == "table" else output)
+        experiment = experiment_of(record)
+        single = experiment.spec.objective is None or not experiment.spec.objective.multi_objective
+        if single and record.optimal_trial:
+            view = optimal_view(store.get_trial(namespace, record.optimal_trial))
+            emit(view, "yaml" if output == "table" else output)
+            return
+        front = [] if single else pareto_front(experiment, store.list_trials(namespace, name))
+    if not front:
+        raise NotFoundError(f"experiment {namespace}/{name} has no trial with an objective value yet")
+    metrics = [metric for metric, _ in objectives(experiment)]
+    if output != "table":
+        emit(front_view(front, metrics), output)
+        return
+    directions = [f"{metric} ({'max' if up else 'min'})" for metric, up in objectives(experiment)]
+    rows = [
+        [trial.name, *(f"{v:.6g}" for v in values), ", ".join(f"{k}={_text(v)}" for k, v in trial.assignments.items())]
+        for trial, values in front
+    ]
+    table(["trial", *directions, "parameters"], rows, title=f"{namespace}/{name}: Pareto front ({len(front)} trials)")
+
+
+def _text(value: object) -> str:
+    from katib_flows.spec import format_value
+
+    return format_value(value)
 
 
 @click.command("logs")
@@ -125,11 +147,12 @@ def logs(name: str, trial: str, db_url: str | None, namespace: str) -> None:
 @namespace_option
 @click.option("--yes", "-y", is_flag=True, help="Do not ask.")
 def delete(name: str, db_url: str | None, namespace: str, yes: bool) -> None:
-    """Delete an experiment, its trials, observation logs and kept output."""
+    """Delete an experiment, its trials, observation logs, kept output and PBT checkpoints."""
     with open_store(db_url) as store:
         store.get_experiment(namespace, name)
         if not yes and not click.confirm(f"delete experiment {namespace}/{name} and all its trials?", err=True):
             raise click.Abort()
         store.delete_experiment(namespace, name)
     shutil.rmtree(logs_dir() / namespace / name, ignore_errors=True)
+    shutil.rmtree(checkpoints_dir() / namespace / name, ignore_errors=True)
     click.echo(f"deleted {namespace}/{name}")

@@ -134,7 +134,13 @@ def _run_lanes(store: Any, namespace: str, name: str, *, deadline: float | None,
         reporter = LiveReporter(verbose=verbose)
     record = LocalRun(store, namespace, name, reporter, RunOptions(deadline=deadline, logs_dir=logs_dir())).run()
     best = store.get_trial(namespace, record.optimal_trial) if record.optimal_trial else None
-    if best is not None:
+    if best is not None and record.spec.get("spec", {}).get("objective", {}).get("additionalObjectives"):
+        from katib_flows.engine import experiment_of, pareto_front
+
+        front = pareto_front(experiment_of(record), store.list_trials(namespace, name))
+        click.echo(f"Pareto front: {len(front)} trials ({', '.join(t.name for t, _ in front)}); "
+                   f"`katib-flows best {name}` shows their objectives and parameters")  # fmt: skip
+    elif best is not None:
         click.echo("best trial:")
         emit(optimal_view(best), "yaml")
     else:
@@ -149,7 +155,9 @@ def exit_code(record: Any) -> int:
         return _exit.EXPERIMENT_FAILED
     if condition != "Succeeded":
         return _exit.INTERRUPTED
-    goal = record.spec.get("spec", {}).get("objective", {}).get("goal")
+    objective = record.spec.get("spec", {}).get("objective", {})
+    # With several objectives the goal is ignored (the spec rules warn), so it cannot be missed either.
+    goal = None if objective.get("additionalObjectives") else objective.get("goal")
     if goal is not None and record.reason != "ExperimentGoalReached":
         return _exit.GOAL_NOT_REACHED
     return _exit.SUCCEEDED

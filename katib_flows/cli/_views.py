@@ -70,3 +70,15 @@ def optimal_view(trial: TrialRecord | None) -> dict[str, Any] | None:
         "observation": {"metrics": view["metrics"]},
         "objectiveValue": trial.objective_value,
     }
+
+
+def front_view(front: Sequence[tuple[TrialRecord, tuple[float, ...]]], metrics: Sequence[str]) -> list[dict[str, Any]]:
+    """The Pareto front for ``best --output json``: each trial in ``optimal_view``'s shape, plus its value for
+    every objective (``objectiveValues``, Katib's objective first)."""
+    views = []
+    for trial, values in front:
+        view = optimal_view(trial)
+        assert view is not None
+        view["objectiveValues"] = [{"name": m, "value": v} for m, v in zip(metrics, values, strict=True)]
+        views.append(view)
+    return views

@@ -20,17 +20,22 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from katib_flows.report import History
+    from katib_flows.store import TrialRecord
 
 
 @dataclass(frozen=True)
 class Trial:
-    """One trial: its Katib name, status, objective value, parameters (typed) and latest metric values."""
+    """One trial: its Katib name, status, objective value, parameters (typed) and latest metric values.
+
+    ``values`` holds every objective's value (Katib's objective first) for a multi-objective experiment.
+    """
 
     name: str
     status: str
     value: float | None
     parameters: dict[str, Any]
     metrics: dict[str, float | str] = field(default_factory=dict)
+    values: tuple[float, ...] | None = None
 
 
 class Result:
@@ -81,10 +86,20 @@ class Result:
 
     @property
     def best(self) -> Trial | None:
-        """The optimal trial (Katib's currentOptimalTrial), or None when no trial succeeded."""
+        """The optimal trial (Katib's currentOptimalTrial: the best on the first objective), or None when no
+        trial succeeded. With several objectives see ``pareto_front``."""
         trial = self.history.best_trial()
-        if trial is None:
-            return None
+        return None if trial is None else self._trial(trial)
+
+    @property
+    def pareto_front(self) -> list[Trial]:
+        """The Succeeded trials no other trial beats on every objective, best on the first objective first.
+
+        With one objective it holds the best trial(s); ``Trial.values`` has one value per objective.
+        """
+        return [self._trial(trial) for trial, _ in self.history.pareto_front()]
+
+    def _trial(self, trial: TrialRecord) -> Trial:
         metrics: dict[str, float | str] = {}
         for metric, summary in trial.observation.items():
             latest = summary.get("latest", "")
@@ -92,7 +107,10 @@ class Result:
                 metrics[metric] = float(latest)
             except ValueError:
                 metrics[metric] = latest
-        return Trial(trial.name, trial.status.value, trial.objective_value, self._typed(trial.assignments), metrics)
+        values = self.history.values(trial) if len(self.history.objectives) > 1 else None
+        return Trial(
+            trial.name, trial.status.value, trial.objective_value, self._typed(trial.assignments), metrics, values
+        )
 
     def _typed(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Values of known categorical parameters as the Python objects given to ``search.categorical``."""
@@ -114,15 +132,8 @@ class Result:
         return report.metric_curves(self.history, metric)
 
     def plot_pareto(self) -> go.Figure:
-        """The Pareto front; needs an experiment with more than one objective."""
-        history = self.history
-        objectives = history.objectives
-        points = []
-        for trial in history.completed():
-            values = [trial.observation.get(o.metric, {}).get("latest") for o in objectives]
-            if None not in values:
-                points.append((trial.name, [float(v) for v in values if v is not None]))
-        return report.pareto_front(points, objectives)
+        """The Pareto front over the first two objectives; needs an experiment with more than one objective."""
+        return report.pareto_front(report.pareto_points(self.history), self.history.objectives)
 
     def report(self, path: str | Path | None = None) -> Path:
         """Write the HTML report (default ``NAME.html``) and return its path."""

@@ -146,13 +146,18 @@ def discrete(values: Sequence[Number], *, distribution: str | None = None) -> Pa
 
 @dataclass(frozen=True)
 class Objective:
-    """Katib's ``spec.objective``: the metric to optimise, its direction and goal, and what else to collect."""
+    """Katib's ``spec.objective``: the metric to optimise, its direction and goal, and what else to collect.
+
+    ``also`` holds further objectives (type, metric) of a multi-objective experiment
+    (``objective.additionalObjectives``): ``search.maximize("accuracy", also=[search.minimize("seconds")])``.
+    """
 
     type: str
     metric: str
     goal: float | None = None
     additional: tuple[str, ...] = ()
     strategies: Mapping[str, str] = field(default_factory=dict)
+    also: tuple[tuple[str, str], ...] = ()
 
     def to_katib(self) -> dict[str, Any]:
         objective: dict[str, Any] = {"type": self.type, "objectiveMetricName": self.metric}
@@ -162,6 +167,8 @@ class Objective:
             objective["additionalMetricNames"] = list(self.additional)
         if self.strategies:
             objective["metricStrategies"] = [{"name": k, "value": v} for k, v in self.strategies.items()]
+        if self.also:
+            objective["additionalObjectives"] = [{"type": t, "objectiveMetricName": m} for t, m in self.also]
         return objective
 
     @classmethod
@@ -172,6 +179,10 @@ class Objective:
             goal=spec.get("goal"),
             additional=tuple(spec.get("additionalMetricNames") or ()),
             strategies={s["name"]: s["value"] for s in spec.get("metricStrategies") or [] if "name" in s},
+            also=tuple(
+                (o.get("type") or "", o.get("objectiveMetricName") or "")
+                for o in spec.get("additionalObjectives") or ()
+            ),
         )
 
     def __repr__(self) -> str:
@@ -182,6 +193,8 @@ class Objective:
             args.append(f"additional={list(self.additional)!r}")
         if self.strategies:
             args.append(f"strategies={dict(self.strategies)!r}")
+        if self.also:
+            args.append(f"also=[{', '.join(f'search.{t}({m!r})' for t, m in self.also)}]")
         return f"search.{self.type}({', '.join(args)})"
 
 
@@ -191,9 +204,13 @@ def maximize(
     goal: float | None = None,
     additional: Sequence[str] = (),
     strategies: Mapping[str, str] | None = None,
+    also: Sequence[Objective] = (),
 ) -> Objective:
-    """Maximise ``metric``; stop at ``goal``; also collect ``additional`` metrics (Katib's metricStrategies too)."""
-    return Objective("maximize", metric, goal, tuple(additional), dict(strategies or {}))
+    """Maximise ``metric``; stop at ``goal``; also collect ``additional`` metrics (Katib's metricStrategies too).
+
+    ``also``: further objectives (``search.minimize("seconds")``), making the experiment multi-objective.
+    """
+    return Objective("maximize", metric, goal, tuple(additional), dict(strategies or {}), _also(also))
 
 
 def minimize(
@@ -202,9 +219,14 @@ def minimize(
     goal: float | None = None,
     additional: Sequence[str] = (),
     strategies: Mapping[str, str] | None = None,
+    also: Sequence[Objective] = (),
 ) -> Objective:
-    """Minimise ``metric``; stop at ``goal``; also collect ``additional`` metrics."""
-    return Objective("minimize", metric, goal, tuple(additional), dict(strategies or {}))
+    """Minimise ``metric``; stop at ``goal``; also collect ``additional`` metrics; ``also``: more objectives."""
+    return Objective("minimize", metric, goal, tuple(additional), dict(strategies or {}), _also(also))
+
+
+def _also(objectives: Sequence[Objective]) -> tuple[tuple[str, str], ...]:
+    return tuple((o.type, o.metric) for o in objectives)
 
 
 __all__ = ["Objective", "Param", "categorical", "discrete", "double", "int", "maximize", "minimize"]

@@ -14,6 +14,7 @@ from katib_flows.report._figures import (
     parameter_importance,
     pareto_front,
     pareto_optimal,
+    pareto_points,
 )
 from katib_flows.report._history import History, Objective, load_history
 from katib_flows.report._html import render_html, write_html
@@ -36,6 +37,7 @@ __all__ = [
     "parameter_importance",
     "pareto_front",
     "pareto_optimal",
+    "pareto_points",
     "render_html",
     "study_from",
     "to_csv",

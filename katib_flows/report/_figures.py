@@ -11,8 +11,10 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from katib_flows.engine import non_dominated
 from katib_flows.report._history import History, Objective
 from katib_flows.report._importance import importances
+from katib_flows.store import TrialStatus
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -118,17 +120,7 @@ def metric_curves(history: History, metric: str | None = None) -> go.Figure:
 
 def pareto_optimal(values: Sequence[Sequence[float]], maximize: Sequence[bool]) -> list[int]:
     """Indices of the points no other point dominates (at least as good everywhere, better somewhere)."""
-    signed = [[v if up else -v for v, up in zip(point, maximize, strict=True)] for point in values]
-    front = []
-    for i, a in enumerate(signed):
-        dominated = any(
-            all(x >= y for x, y in zip(b, a, strict=True)) and any(x > y for x, y in zip(b, a, strict=True))
-            for j, b in enumerate(signed)
-            if j != i
-        )
-        if not dominated:
-            front.append(i)
-    return front
+    return non_dominated(values, maximize)
 
 
 def pareto_front(points: Sequence[tuple[str, Sequence[float]]], objectives: Sequence[Objective]) -> go.Figure:
@@ -169,14 +161,11 @@ def figures(history: History) -> dict[str, go.Figure]:
     }
     objectives = history.objectives
     if len(objectives) > 1:
-        points = [(t.name, [_latest(t.observation, o.metric) for o in objectives]) for t in history.completed()]
-        shown["pareto"] = pareto_front([(n, v) for n, v in points if None not in v], objectives)  # type: ignore[misc]
+        shown["pareto"] = pareto_front(pareto_points(history), objectives)
     return shown
 
 
-def _latest(observation: dict[str, dict[str, str]], metric: str) -> float | None:
-    text = observation.get(metric, {}).get("latest")
-    try:
-        return float(text) if text is not None else None
-    except ValueError:
-        return None
+def pareto_points(history: History) -> list[tuple[str, tuple[float, ...]]]:
+    """(name, one value per objective) of each Succeeded trial that has every objective's value."""
+    points = [(t.name, history.values(t)) for t in history.trials if t.status is TrialStatus.SUCCEEDED]
+    return [(name, values) for name, values in points if values is not None]

@@ -15,6 +15,7 @@ from typing import Any
 
 import katib_flows_suggestion as sg
 
+from katib_flows import engine
 from katib_flows.spec import Experiment, to_search_problem
 from katib_flows.store import ExperimentRecord, MetricLog, Store, TrialRecord, TrialStatus
 
@@ -49,15 +50,30 @@ class History:
         metric = (objective.objective_metric_name if objective else None) or ""
         return Objective(metric, not (objective is not None and objective.type == "minimize"))
 
-    @property
+    @cached_property
     def objectives(self) -> list[Objective]:
-        """The objectives in order; one today, several once the spec carries multi-objective extensions."""
-        return [self.objective]
+        """The objectives in order: Katib's, then ``objective.additionalObjectives`` (multi-objective)."""
+        if self.spec.spec.objective is None:
+            return [self.objective]
+        return [Objective(metric, up) for metric, up in engine.objectives(self.spec)] or [self.objective]
 
     @property
     def goal(self) -> float | None:
+        """The goal, None when there is none or the experiment has several objectives (it is then ignored)."""
         objective = self.spec.spec.objective
-        return objective.goal if objective else None
+        return None if objective is None or objective.multi_objective else objective.goal
+
+    def values(self, trial: TrialRecord) -> tuple[float, ...] | None:
+        """The trial's value for every objective (by their metric strategies), None if it lacks one."""
+        if self.spec.spec.objective is None:
+            return None
+        return engine.trial_values(self.spec, trial)
+
+    def pareto_front(self) -> list[tuple[TrialRecord, tuple[float, ...]]]:
+        """The non-dominated Succeeded trials with their values, best on the first objective first."""
+        if self.spec.spec.objective is None:
+            return []
+        return engine.pareto_front(self.spec, self.trials)
 
     @cached_property
     def parameters(self) -> tuple[sg.Parameter, ...]:

@@ -118,16 +118,10 @@ def _param(distribution: Any, value: Any) -> Any:
 
 
 def _values(history: History, trial: TrialRecord) -> list[float] | None:
-    objectives = history.objectives
-    if len(objectives) == 1:
+    if len(history.objectives) == 1:
         return None if trial.objective_value is None else [trial.objective_value]
-    values = []
-    for objective in objectives:
-        try:
-            values.append(float(trial.observation[objective.metric]["latest"]))
-        except (KeyError, ValueError):
-            return None
-    return values
+    values = history.values(trial)  # each objective by its metric strategy, as the engine computes them
+    return None if values is None else list(values)
 
 
 def _attrs(trial: TrialRecord) -> dict[str, Any]:

@@ -7,6 +7,7 @@ what ``lint`` uses (it reports every problem and never raises for user input).
 from katib_flows.spec._kinds import find_container, pod_specs
 from katib_flows.spec._load import Checked, check_document, check_file, check_text, load_file, load_text
 from katib_flows.spec._models import (
+    AdditionalObjective,
     AlgorithmSpec,
     EarlyStoppingSpec,
     Experiment,
@@ -21,6 +22,7 @@ from katib_flows.spec._render import format_value, render_command, render_object
 from katib_flows.spec._search import to_search_problem
 
 __all__ = [
+    "AdditionalObjective",
     "AlgorithmSpec",
     "Checked",
     "EarlyStoppingSpec",

@@ -50,10 +50,13 @@ def _default_metric_strategies(exp: Experiment) -> None:
     strategy = "min" if objective.type == "minimize" else "max"
     strategies = list(objective.metric_strategies or [])
     named = {s.name for s in strategies}
-    wanted = [objective.objective_metric_name, *(objective.additional_metric_names or [])]
-    for metric in wanted:
-        if metric and metric not in named:
-            strategies.append(MetricStrategy(name=metric, value=strategy))
+    # Each additional objective (our extension) takes its own direction's strategy.
+    own = {o.objective_metric_name: o.type for o in objective.additional_objectives or []}
+    for metric in objective.collected_metrics():
+        if metric not in named:
+            kind = own.get(metric)
+            value = strategy if kind not in ("minimize", "maximize") else ("min" if kind == "minimize" else "max")
+            strategies.append(MetricStrategy(name=metric, value=value))
             named.add(metric)
     objective.metric_strategies = strategies
 

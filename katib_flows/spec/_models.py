@@ -64,12 +64,36 @@ class MetricStrategy(KatibModel):
     value: str | None = None
 
 
+class AdditionalObjective(KatibModel):
+    """Extension: one more objective to optimise, with its own direction (``objective.additionalObjectives``)."""
+
+    type: str | None = None
+    objective_metric_name: str | None = None
+
+
 class ObjectiveSpec(KatibModel):
     type: str | None = None
     goal: float | None = None
     objective_metric_name: str | None = None
     additional_metric_names: list[str] | None = None
     metric_strategies: list[MetricStrategy] | None = None
+    #: Extension: the other objectives of a multi-objective experiment; Katib's fields keep the first one.
+    additional_objectives: list[AdditionalObjective] | None = None
+
+    def objectives(self) -> list[tuple[str, str]]:
+        """(metric, type) of every objective, Katib's first; entries without a metric name are left out."""
+        first = [(self.objective_metric_name or "", self.type or "")]
+        more = [(o.objective_metric_name, o.type or "") for o in self.additional_objectives or []]
+        return [(metric, kind) for metric, kind in first + more if metric]
+
+    @property
+    def multi_objective(self) -> bool:
+        return bool(self.additional_objectives)
+
+    def collected_metrics(self) -> list[str]:
+        """Every metric to collect: the objectives in order, then additionalMetricNames, each once."""
+        names = [metric for metric, _ in self.objectives()] + list(self.additional_metric_names or [])
+        return list(dict.fromkeys(n for n in names if n))
 
 
 class AlgorithmSetting(KatibModel):

@@ -13,10 +13,10 @@ import re
 from dataclasses import replace
 
 from katib_flows_collector import FilterError, compile_filters
-from katib_flows_suggestion import KATIB_ALGORITHMS, grid_size, validate_settings
+from katib_flows_suggestion import ALGORITHM_NAMES, MULTI_OBJECTIVE_ALGORITHMS, grid_size, validate_settings
 from katib_flows_suggestion.early_stopping import EARLY_STOPPING_RULES, validate_early_stopping
 
-from katib_flows.spec._models import Experiment, ExperimentSpec, MetricsCollectorSpec, ParameterSpec
+from katib_flows.spec._models import Experiment, ExperimentSpec, MetricsCollectorSpec, ObjectiveSpec, ParameterSpec
 from katib_flows.spec._problems import Problem, join_path, nearest, one_of
 from katib_flows.spec._search import to_search_problem
 from katib_flows.spec._template_rules import check_trial_template
@@ -206,7 +206,8 @@ def _check_objective(spec: ExperimentSpec) -> list[Problem]:
                 rule="finite",
             )
         )
-    known = {m for m in [metric, *additional] if m}
+    problems += _check_additional_objectives(objective)
+    known = set(objective.collected_metrics())
     for i, strategy in enumerate(objective.metric_strategies or []):
         path = f"spec.objective.metricStrategies[{i}]"
         if strategy.value not in METRIC_STRATEGIES:
@@ -225,6 +226,63 @@ def _check_objective(spec: ExperimentSpec) -> list[Problem]:
     return problems
 
 
+def _check_additional_objectives(objective: ObjectiveSpec) -> list[Problem]:
+    """Our multi-objective extension: each entry needs a type and a metric not already an objective; a goal
+    cannot be reached by several objectives at once, so it is ignored (a warning)."""
+    entries = objective.additional_objectives or []
+    problems: list[Problem] = []
+    seen = {objective.objective_metric_name} if objective.objective_metric_name else set()
+    extra_metrics = objective.additional_metric_names or []
+    for i, entry in enumerate(entries):
+        path = f"spec.objective.additionalObjectives[{i}]"
+        if entry.type is None:
+            problems.append(
+                Problem(f"{path}.type", "is required", "add type: minimize or type: maximize", rule="required")
+            )
+        elif entry.type not in OBJECTIVE_TYPES:
+            problems.append(_bad_choice(f"{path}.type", entry.type, OBJECTIVE_TYPES, "objective-type"))
+        metric = entry.objective_metric_name
+        if not metric:
+            problems.append(
+                Problem(f"{path}.objectiveMetricName", "is required", "name the metric to optimise", rule="required")
+            )
+        elif metric in seen:
+            problems.append(
+                Problem(
+                    f"{path}.objectiveMetricName",
+                    "is already an objective of this experiment",
+                    "optimise each metric once: remove this entry or name another metric",
+                    value=metric,
+                    rule="unique-objective",
+                )
+            )
+        elif metric in extra_metrics:
+            problems.append(
+                Problem(
+                    f"spec.objective.additionalMetricNames[{extra_metrics.index(metric)}]",
+                    f"repeats spec.objective.additionalObjectives[{i}].objectiveMetricName; objectives are collected "
+                    "anyway",
+                    "remove it from additionalMetricNames",
+                    value=metric,
+                    rule="objective-not-additional",
+                    severity="warning",
+                )
+            )
+        seen.add(metric or "")
+    if entries and objective.goal is not None:
+        problems.append(
+            Problem(
+                "spec.objective.goal",
+                "is ignored: the goal is disabled when there is more than one objective",
+                "remove objective.goal or the additional objectives",
+                value=objective.goal,
+                rule="multi-objective-goal",
+                severity="warning",
+            )
+        )
+    return problems
+
+
 def _check_algorithm(spec: ExperimentSpec) -> list[Problem]:
     algorithm = spec.algorithm
     if algorithm is None or not algorithm.algorithm_name:
@@ -232,15 +290,27 @@ def _check_algorithm(spec: ExperimentSpec) -> list[Problem]:
             Problem(
                 "spec.algorithm.algorithmName",
                 "is required",
-                f"choose one of: {one_of(KATIB_ALGORITHMS)}",
+                f"choose one of: {one_of(ALGORITHM_NAMES)}",
                 rule="required",
             )
         ]
     name = algorithm.algorithm_name
-    if name not in KATIB_ALGORITHMS:
-        return [_bad_choice("spec.algorithm.algorithmName", name, KATIB_ALGORITHMS, "algorithm")]
+    if name not in ALGORITHM_NAMES:
+        return [_bad_choice("spec.algorithm.algorithmName", name, ALGORITHM_NAMES, "algorithm")]
     if name in ("enas", "darts") and spec.nas_config is None:
         return [Problem("spec.nasConfig", f"is required by the NAS algorithm {name}", "add nasConfig", rule="required")]
+    objectives = spec.objective.objectives() if spec.objective else []
+    if len(objectives) > 1 and name not in MULTI_OBJECTIVE_ALGORITHMS:
+        return [
+            Problem(
+                "spec.algorithm.algorithmName",
+                f"optimises a single objective, but spec.objective has {len(objectives)} "
+                f"({', '.join(m for m, _ in objectives)})",
+                f"use one of: {one_of(MULTI_OBJECTIVE_ALGORITHMS)}; or remove spec.objective.additionalObjectives",
+                value=name,
+                rule="multi-objective-algorithm",
+            )
+        ]
     if spec.parameters is None or _parameter_problems(spec.parameters):
         return []  # settings are judged against the space; a broken space is reported on its own
     problems = []

@@ -37,4 +37,8 @@ def to_search_problem(spec: ExperimentSpec) -> sg.Problem:
         settings=spec.algorithm.settings() if spec.algorithm else {},
         max_trial_count=spec.max_trial_count,
         parallel_trial_count=spec.parallel_trial_count or 3,
+        additional_objectives=tuple(
+            (o.objective_metric_name or "", "minimize" if o.type == "minimize" else "maximize")
+            for o in ((objective.additional_objectives or []) if objective else [])
+        ),
     )

@@ -43,6 +43,14 @@ def _delete(path: str) -> Mutation:
     return mutate
 
 
+def _multi_objective(algorithm: str) -> Mutation:
+    def mutate(doc: dict[str, Any]) -> None:
+        doc["spec"]["objective"]["additionalObjectives"] = [{"type": "minimize", "objectiveMetricName": "latency"}]
+        doc["spec"]["algorithm"] = {"algorithmName": algorithm}
+
+    return mutate
+
+
 def _container(doc: dict[str, Any]) -> dict[str, Any]:
     return doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
 
@@ -323,6 +331,48 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "early-stopping-settings",
     ),
     ("list as a mapping", _set("spec.parameters", {"lr": 1}), "spec.parameters", "type:list_type"),
+    (
+        "additional objective without a type",
+        _set("spec.objective.additionalObjectives", [{"objectiveMetricName": "latency"}]),
+        "spec.objective.additionalObjectives[0].type",
+        "required",
+    ),
+    (
+        "additional objective with a bad type",
+        _set("spec.objective.additionalObjectives", [{"type": "minimise", "objectiveMetricName": "latency"}]),
+        "spec.objective.additionalObjectives[0].type",
+        "objective-type",
+    ),
+    (
+        "additional objective without a metric",
+        _set("spec.objective.additionalObjectives", [{"type": "minimize"}]),
+        "spec.objective.additionalObjectives[0].objectiveMetricName",
+        "required",
+    ),
+    (
+        "additional objective repeats the objective",
+        _set("spec.objective.additionalObjectives", [{"type": "minimize", "objectiveMetricName": "accuracy"}]),
+        "spec.objective.additionalObjectives[0].objectiveMetricName",
+        "unique-objective",
+    ),
+    (
+        "additional objectives repeat each other",
+        _set(
+            "spec.objective.additionalObjectives",
+            [
+                {"type": "minimize", "objectiveMetricName": "latency"},
+                {"type": "maximize", "objectiveMetricName": "latency"},
+            ],
+        ),
+        "spec.objective.additionalObjectives[1].objectiveMetricName",
+        "unique-objective",
+    ),
+    (
+        "single-objective algorithm with two objectives",
+        _multi_objective("cmaes"),
+        "spec.algorithm.algorithmName",
+        "multi-objective-algorithm",
+    ),
 ]
 
 
@@ -433,3 +483,60 @@ def test_unused_trial_parameter_is_a_warning() -> None:
     [warning] = checked.warnings
     assert warning.path == "spec.trialTemplate.trialParameters[2].name"
     assert warning.rule == "placeholder-used"
+
+
+def _two_objectives(**objective: Any) -> dict[str, Any]:
+    document = copy.deepcopy(VALID)
+    document["spec"]["objective"].pop("goal")
+    document["spec"]["objective"]["additionalObjectives"] = [{"type": "minimize", "objectiveMetricName": "latency"}]
+    document["spec"]["objective"].update(objective)
+    return document
+
+
+@pytest.mark.parametrize("algorithm", ["random", "grid", "sobol", "tpe", "multivariate-tpe", "nsga2", "motpe"])
+def test_multi_objective_experiments_are_valid_with_the_algorithms_that_take_them(algorithm: str) -> None:
+    document = _two_objectives()
+    document["spec"]["algorithm"] = {"algorithmName": algorithm}
+    if algorithm == "grid":
+        document["spec"]["parameters"][0]["feasibleSpace"]["step"] = "0.01"
+        document["spec"]["parameters"][0]["feasibleSpace"]["distribution"] = "uniform"
+        document["spec"]["maxTrialCount"] = 6
+    checked = check_document(document, "mo.yaml")
+    assert checked.ok and not checked.problems, [p.format() for p in checked.problems]
+
+
+def test_multi_objective_defaults_collect_every_objective_with_its_direction() -> None:
+    checked = check_document(_two_objectives(), "mo.yaml")
+    assert checked.experiment is not None
+    objective = checked.experiment.spec.objective
+    assert objective is not None
+    strategies = {s.name: s.value for s in objective.metric_strategies or []}
+    assert strategies == {"accuracy": "max", "latency": "min", "loss": "max"}
+    assert objective.collected_metrics() == ["accuracy", "latency", "loss"]
+    assert checked.experiment.dump()["spec"]["objective"]["additionalObjectives"] == [
+        {"type": "minimize", "objectiveMetricName": "latency"}
+    ]
+
+
+def test_a_goal_with_several_objectives_is_a_warning() -> None:
+    checked = check_document(_two_objectives(goal=0.9), "mo.yaml")
+    assert checked.ok
+    [warning] = checked.warnings
+    assert (warning.path, warning.rule) == ("spec.objective.goal", "multi-objective-goal")
+    assert "the goal is disabled when there is more than one objective" in warning.format()
+    assert "remove objective.goal or the additional objectives" in warning.format()
+
+
+def test_an_objective_also_listed_as_additional_metric_is_a_warning() -> None:
+    checked = check_document(_two_objectives(additionalMetricNames=["loss", "latency"]), "mo.yaml")
+    assert checked.ok
+    assert [(p.path, p.rule) for p in checked.warnings] == [
+        ("spec.objective.additionalMetricNames[1]", "objective-not-additional")
+    ]
+
+
+def test_the_refused_algorithm_error_lists_the_ones_that_can() -> None:
+    document = _two_objectives()
+    document["spec"]["algorithm"] = {"algorithmName": "bayesianoptimization"}
+    [error] = check_document(document, "mo.yaml").problems
+    assert "use one of: random, grid, sobol, tpe, multivariate-tpe, nsga2, motpe" in error.format()

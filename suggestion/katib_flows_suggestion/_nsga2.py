@@ -1,0 +1,135 @@
+"""``nsga2``: NSGA-II (Deb et al. 2002), optuna's NSGAIISampler rebuilt from the history on every call.
+
+An extension for experiments with several objectives (it also runs with one). NSGA-II is generational:
+each trial belongs to a generation, and the children of generation g are bred from the elite of
+generations before it (non-dominated sorting, then crowding distance). Optuna keeps a trial's generation
+in a system attribute that a live study remembers; our stateless rebuild would lose it, every trial would
+look like generation 0 and NSGA-II would never leave its random first population. So, as ``cmaes`` does,
+each suggestion carries its generation as a label (``LABEL_GENERATION``) and the rebuild hands the labels
+back to optuna as that system attribute (``_optuna.ask(..., attrs=...)``).
+
+The generation of a new trial follows optuna's rule (``BaseGASampler.get_trial_generation``): the
+highest generation among trials that finished with every objective's value, or the next one once that
+generation holds ``population_size`` such trials. We compute it from the labels and optuna computes it
+from the attributes, so the two agree (a test says so). Parent populations, which a live study caches in
+study attributes, are selected again on every call, from the first generation up (``_RebuiltNSGAII``);
+the selection is deterministic, so the parents are the ones a live study would hold. What differs from a
+live optuna study is the random stream only: each call seeds the sampler from (seed, len(history)), so
+any process suggests the same point.
+
+Lanes never wait: while a generation is incomplete, further trials join it (as in optuna). Failed and
+value-less trials carry their label but do not count towards their generation.
+
+Settings mirror NSGAIISampler's arguments: ``population_size`` (default 50, at least 2), ``mutation_prob``
+(default 1 / number of parameters), ``crossover_prob`` (0.9), ``swapping_prob`` (0.5, uniform crossover)
+and ``random_state`` (replaces the seed).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from optuna import Study
+from optuna.samplers import NSGAIISampler
+from optuna.trial import FrozenTrial, TrialState
+
+from katib_flows_suggestion._base import FINISHED_WITH_VALUE, Decision, Problem, Suggestion, Trial
+from katib_flows_suggestion._fresh import fresh
+from katib_flows_suggestion._optuna import ask
+from katib_flows_suggestion._rules import TableAlgorithm, base_seed, read_settings
+from katib_flows_suggestion._seed import derive
+
+LABEL_GENERATION = "nsga2.suggestion.katib.kubeflow.org/generation"
+DEFAULT_POPULATION_SIZE = 50
+
+
+def generation_of(trial: Trial) -> int | None:
+    """The generation a trial was suggested in, from its label; None for a trial without one."""
+    text = trial.labels.get(LABEL_GENERATION)
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _counts(trial: Trial, problem: Problem) -> bool:
+    """Whether the trial counts towards its generation: finished with a finite value for every objective."""
+    values = trial.objective_values(problem)
+    return trial.status in FINISHED_WITH_VALUE and values is not None and all(math.isfinite(v) for v in values)
+
+
+def next_generation(problem: Problem, history: Sequence[Trial], population_size: int) -> int:
+    """The generation of the next trial: optuna's rule over the labelled, complete trials of ``history``."""
+    top, count = 0, 0
+    for trial in history:
+        generation = generation_of(trial)
+        if generation is None or generation < top or not _counts(trial, problem):
+            continue
+        if generation > top:
+            top, count = generation, 0
+        count += 1
+    return top if count < population_size else top + 1
+
+
+class _RebuiltNSGAII(NSGAIISampler):
+    """NSGAIISampler for a study rebuilt from scratch, whose parent-population cache is empty.
+
+    optuna selects generation g's parents from generation g-1 and g-1's parents, recursively, caching each
+    answer in the study; a live study has them all cached, a rebuilt one recurses once per generation and
+    a long run with a small population passes Python's recursion limit. Filling the cache from generation 1
+    up keeps every selection one level deep; the parents are the same. Populations are indexed by generation
+    once per call instead of scanned per generation.
+    """
+
+    _filling = False
+    _populations: dict[int, list[FrozenTrial]] | None = None
+
+    def get_population(self, study: Study, generation: int) -> list[FrozenTrial]:
+        # optuna scans every trial for each generation asked; this sampler lives for one ask over a study that
+        # gains no complete trial meanwhile, so one pass indexes them all.
+        if self._populations is None:
+            self._populations = {}
+            key = self._get_generation_key()
+            for trial in study._get_trials(deepcopy=False, states=[TrialState.COMPLETE], use_cache=True):
+                self._populations.setdefault(trial.system_attrs.get(key, -1), []).append(trial)
+        return list(self._populations.get(generation, []))
+
+    def get_parent_population(self, study: Study, generation: int) -> list[FrozenTrial]:
+        if not self._filling:  # the outer call fills the cache; the selections it triggers find it filled
+            self._filling = True
+            try:
+                for earlier in range(1, generation):
+                    super().get_parent_population(study, earlier)
+            finally:
+                self._filling = False
+        return super().get_parent_population(study, generation)
+
+
+#: The system attribute in which the sampler looks for a trial's generation (optuna names it after the class).
+_OPTUNA_GENERATION = _RebuiltNSGAII._get_generation_key()
+
+
+def _attrs(trial: Trial) -> dict[str, Any]:
+    generation = generation_of(trial)
+    return {} if generation is None else {_OPTUNA_GENERATION: generation}
+
+
+class NSGA2(TableAlgorithm):
+    """NSGA-II over optuna's NSGAIISampler; see the module docstring for the settings."""
+
+    name = "nsga2"
+
+    def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
+        values = read_settings(self.name, problem)
+        seed = base_seed(values, seed)
+        population = values.get("population_size")
+        population_size = population if isinstance(population, int) else DEFAULT_POPULATION_SIZE
+        options: dict[str, Any] = {"population_size": population_size, "seed": derive(seed, len(history))}
+        for name in ("mutation_prob", "crossover_prob", "swapping_prob"):
+            if values.get(name) is not None:
+                options[name] = values[name]
+        point = ask(problem, history, _RebuiltNSGAII(**options), attrs=_attrs)
+        labels = {LABEL_GENERATION: str(next_generation(problem, history, population_size))}
+        return fresh(problem.parameters, history, seed, point, wrap=lambda a: Suggestion(a, labels=labels))
