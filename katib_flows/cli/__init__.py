@@ -24,6 +24,7 @@ from katib_flows.cli._report import report
 from katib_flows.cli._run import resume
 from katib_flows.cli._run import run as run_command
 from katib_flows.cli._step import step
+from katib_flows.cli._submit import submit, watch
 from katib_flows.errors import AlreadyExistsError, KatibFlowsError, NotFoundError, SpecError, StoreError
 
 
@@ -46,6 +47,8 @@ for _command in (
     report,
     export,
     compile_command,
+    submit,
+    watch,
     step,
 ):
     cli.add_command(_command)

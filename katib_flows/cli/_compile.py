@@ -118,7 +118,15 @@ def _compile_file(file: Path, settings: _Settings, *, name: str | None) -> str:
 
 
 def _compile_document(document: dict[str, Any], file: Path, settings: _Settings, *, name: str | None) -> str:
-    """Compile one loaded Experiment; the name is ``name``, else metadata.name, else the file's."""
+    """Compile one loaded Experiment into text; the name is ``name``, else metadata.name, else the file's."""
+    from katib_flows import argo
+
+    workflow = compiled_workflow(document, file, settings, name=name)
+    return argo.to_json(workflow) if settings.fmt == "json" else argo.to_yaml(workflow)
+
+
+def compiled_workflow(document: dict[str, Any], file: Path, settings: _Settings, *, name: str | None) -> dict[str, Any]:
+    """The checked Workflow of one loaded Experiment, as a dict: what ``compile`` prints and ``submit`` sends."""
     from katib_flows import argo
     from katib_flows.spec import check_document
 
@@ -156,7 +164,7 @@ def _compile_document(document: dict[str, Any], file: Path, settings: _Settings,
         problems += argo.schema_problems(workflow, settings.schema)
     if problems:  # our bug, not the user's: say so with everything found
         raise CompileError(f"{source}: the compiled Workflow is not valid Argo:\n  " + "\n  ".join(problems))
-    return argo.to_json(workflow) if settings.fmt == "json" else argo.to_yaml(workflow)
+    return workflow
 
 
 def _default_name(file: Path) -> str:

@@ -7,10 +7,12 @@ INTERNAL_ERROR = 1
 BAD_INPUT = 2
 """The command line, a spec file or a store URL is wrong; the message says what to change."""
 EXPERIMENT_FAILED = 3
-"""The experiment failed: too many trials failed (maxFailedTrialCount)."""
+"""The experiment failed: too many trials failed (maxFailedTrialCount), or its Workflow ended before it did."""
 GOAL_NOT_REACHED = 4
 """The budget was spent (or the search space exhausted) without reaching the objective's goal."""
 NOT_FOUND = 5
 """The experiment or trial named does not exist in that namespace."""
+CLUSTER_ERROR = 6
+"""Argo Server (``submit``, ``watch``) could not be reached or refused the request; the message says why."""
 INTERRUPTED = 130
 """Stopped by Ctrl-C or SIGTERM; the experiment can be resumed."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import yaml
 
@@ -23,6 +23,7 @@ from katib_flows.spec import check_document, load_file
 
 if TYPE_CHECKING:
     from katib_flows.dsl._result import Result
+    from katib_flows.dsl._submit import Submission
     from katib_flows.spec import Experiment as SpecExperiment
 
 API_VERSION = "kubeflow.org/v1beta1"
@@ -266,6 +267,75 @@ class Experiment:
             self.spec, name=experiment_name(self), namespace=self.namespace, options=step_options
         )
         return workflow
+
+    @overload
+    def submit(
+        self,
+        *,
+        namespace: str | None = ...,
+        argo_server: str | None = ...,
+        token: str | None = ...,
+        insecure_skip_verify: bool | None = ...,
+        image: str | None = ...,
+        db_secret: str | None = ...,
+        wait: Literal[False] = ...,
+        db: str | None = ...,
+        **options: Any,
+    ) -> Submission: ...
+
+    @overload
+    def submit(
+        self,
+        *,
+        namespace: str | None = ...,
+        argo_server: str | None = ...,
+        token: str | None = ...,
+        insecure_skip_verify: bool | None = ...,
+        image: str | None = ...,
+        db_secret: str | None = ...,
+        wait: Literal[True],
+        db: str | None = ...,
+        **options: Any,
+    ) -> Result: ...
+
+    def submit(
+        self,
+        *,
+        namespace: str | None = None,
+        argo_server: str | None = None,
+        token: str | None = None,
+        insecure_skip_verify: bool | None = None,
+        image: str | None = None,
+        db_secret: str | None = None,
+        wait: bool = False,
+        db: str | None = None,
+        **options: Any,
+    ) -> Submission | Result:
+        """Run the experiment on a cluster: compile it and submit the Workflow to Argo Server.
+
+        The Python face of ``katib-flows submit``: ``argo_server`` and ``token`` default to ``$ARGO_SERVER``
+        and ``$ARGO_TOKEN`` as for the argo CLI; ``image``, ``db_secret`` and ``options`` (other
+        ``katib_flows.argo.StepOptions`` fields) are the compiler's. Returns a ``Submission`` (the
+        Workflow's name, namespace and uid; ``.wait()`` follows it); with ``wait=True``, follows the
+        experiment in the cluster's store ``db`` (default ``$KATIB_FLOWS_DB``) until it ends and returns
+        its ``Result``, as ``run`` does.
+        """
+        from katib_flows.dsl._submit import submit_experiment
+
+        if image is not None:
+            options["image"] = image
+        if db_secret is not None:
+            options["db_secret"] = db_secret
+        submission = submit_experiment(
+            self,
+            namespace=namespace,
+            argo_server=argo_server,
+            token=token,
+            insecure=insecure_skip_verify,
+            options=options,
+            db=db,
+        )
+        return submission.wait() if wait else submission
 
     def resolved_working_dir(self) -> Path:
         return (self.working_dir or Path(os.getcwd())).resolve()
