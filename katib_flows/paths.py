@@ -1,8 +1,9 @@
 """Where a local run keeps things on this machine, shared by the CLI and the Python DSL.
 
 The store defaults to a SQLite file in the per-user data folder (``KATIB_FLOWS_DB`` overrides), trial
-output to a ``logs`` folder beside it (``KATIB_FLOWS_LOGS`` overrides), and a nameless Experiment file is
-named after the file. One place, so a run from a notebook shows up in ``katib-flows experiments``.
+output to a ``logs`` folder beside it (``KATIB_FLOWS_LOGS`` overrides), PBT checkpoints to a ``checkpoints``
+folder beside it (``KATIB_FLOWS_CHECKPOINTS`` overrides), and a nameless Experiment file is named after the
+file. One place, so a run from a notebook shows up in ``katib-flows experiments``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 DB_ENV = "KATIB_FLOWS_DB"
 LOGS_ENV = "KATIB_FLOWS_LOGS"
+CHECKPOINTS_ENV = "KATIB_FLOWS_CHECKPOINTS"
 
 
 def _data_folder() -> Path:
@@ -35,6 +37,12 @@ def logs_dir() -> Path:
     """Where local runs keep each trial's output, as ``<namespace>/<experiment>/<trial>.log``."""
     folder = os.environ.get(LOGS_ENV)
     return Path(folder) if folder else _data_folder() / "logs"
+
+
+def checkpoints_dir() -> Path:
+    """Where trials keep PBT checkpoints, as ``<namespace>/<experiment>/<trial>/`` (see ``local._checkpoint``)."""
+    folder = os.environ.get(CHECKPOINTS_ENV)
+    return Path(folder) if folder else _data_folder() / "checkpoints"
 
 
 def name_from_file(file: Path) -> str:

@@ -1,5 +1,6 @@
 """The local engine: trials as processes on this machine, lanes as threads, any store (SQLite by default)."""
 
+from katib_flows.local._checkpoint import CHECKPOINT_DIR_ENV, prepare_checkpoint
 from katib_flows.local._collect import Collection
 from katib_flows.local._command import SOURCE_DIR_ANNOTATION, images, trial_command
 from katib_flows.local._early import REASON_EARLY_STOPPED, EarlyStopping
@@ -10,6 +11,7 @@ from katib_flows.local._resume import take_over
 from katib_flows.local._trial import INTERRUPTED, LocalTrial
 
 __all__ = [
+    "CHECKPOINT_DIR_ENV",
     "INTERRUPTED",
     "REASON_EARLY_STOPPED",
     "SOURCE_DIR_ANNOTATION",
@@ -24,6 +26,7 @@ __all__ = [
     "RunOptions",
     "TrialProcess",
     "images",
+    "prepare_checkpoint",
     "runner_alive",
     "runner_id",
     "take_over",

@@ -4,12 +4,14 @@ Used by the local lanes. Accepts every template form a laptop can run: the ``com
 Kubernetes Job, a TFJob/PyTorchJob/XGBoostJob/MPIJob (the primary container of its first replica), and a
 ``configMap`` template read from a file beside the Experiment. The container's image is ignored; its
 ``command``/``args``/``env``/``workingDir`` are kept, rendered inside string values only (DESIGN.md
-section 5). Relative paths resolve against the Experiment file's folder.
+section 5). Relative paths resolve against the Experiment file's folder. A PBT trial's checkpoint directory
+(``_checkpoint``) replaces the ``suggestion_trial_dir`` path the template mounts it at.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import yaml
 
 from katib_flows.errors import SpecError
+from katib_flows.local._checkpoint import CHECKPOINT_DIR_ENV, mount_path
 from katib_flows.local._process import Command
 from katib_flows.spec import Experiment, find_container, render_command, render_object
 
@@ -74,8 +77,41 @@ def _config_map_template(name: str, key: str, base_dir: Path | None) -> dict[str
     return obj
 
 
-def trial_command(experiment: Experiment, assignments: dict[str, Any], *, trial_name: str, namespace: str) -> Command:
-    """The rendered command of one trial, ready for ``TrialProcess``."""
+def trial_command(
+    experiment: Experiment,
+    assignments: dict[str, Any],
+    *,
+    trial_name: str,
+    namespace: str,
+    checkpoint_dir: Path | None = None,
+) -> Command:
+    """The rendered command of one trial, ready for ``TrialProcess``; ``checkpoint_dir``: see ``point_to``."""
+    command = _rendered_command(experiment, assignments, trial_name=trial_name, namespace=namespace)
+    mount = mount_path(experiment)
+    if checkpoint_dir is None or mount is None:
+        return command
+    env = {k: point_to(v, mount, checkpoint_dir) for k, v in command.env.items()}
+    env[CHECKPOINT_DIR_ENV] = str(checkpoint_dir)
+    argv = [point_to(arg, mount, checkpoint_dir) for arg in command.argv]
+    return Command(argv=argv, env=env, cwd=command.cwd, timeout=command.timeout)
+
+
+def point_to(text: str, mount: str, directory: Path) -> str:
+    """``text`` with the path ``mount`` (Katib mounts the trial's checkpoint there) replaced by ``directory``.
+
+    Only whole paths are replaced: ``--checkpoint=/ckpt/`` and ``/ckpt/model.pt`` become ``<directory>/``
+    and ``<directory>/model.pt``; ``/ckpt2`` and ``/data/ckpt`` are left alone.
+    """
+    prefix = mount.rstrip("/")
+    if not prefix:
+        return text
+    pattern = re.compile(rf"(?<![\w.\-/]){re.escape(prefix)}(?![\w.\-])")
+    return pattern.sub(lambda _: str(directory), text)
+
+
+def _rendered_command(
+    experiment: Experiment, assignments: dict[str, Any], *, trial_name: str, namespace: str
+) -> Command:
     template = experiment.spec.trial_template
     assert template is not None
     base_dir = source_dir(experiment)

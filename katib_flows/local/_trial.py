@@ -5,7 +5,8 @@ the step. ``start`` launches the process (a trial that cannot start is finished 
 ``stop`` may be called from any thread with the reason the trial is being stopped, and ``wait`` streams the
 output to ``on_line`` until the process ends, then records the outcome in one transaction with the last
 metric rows: Succeeded (or MetricsUnavailable), Failed with the last output lines, EarlyStopped, Killed,
-or interrupted (it will run again).
+or interrupted (it will run again). A PBT trial first gets its checkpoint directory (``_checkpoint``) under
+``checkpoint_root`` (default ``paths.checkpoints_dir()``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from katib_flows.engine import finish_trial, interrupt_trial
 from katib_flows.errors import KatibFlowsError
+from katib_flows.local._checkpoint import prepare_checkpoint
 from katib_flows.local._collect import Collection
 from katib_flows.local._command import trial_command
 from katib_flows.local._early import REASON_EARLY_STOPPED, EarlyStopping
@@ -40,10 +42,12 @@ class LocalTrial:
         early: EarlyStopping | None = None,
         grace: float = DEFAULT_GRACE_SECONDS,
         on_line: Callable[[str], None] | None = None,
+        checkpoint_root: Path | None = None,
     ) -> None:
         self.store, self.namespace, self.experiment_name = store, namespace, experiment_name
         self.experiment, self.trial, self.early, self.grace = experiment, trial, early, grace
         self.on_line = on_line
+        self.checkpoint_root = checkpoint_root
         self.collection = Collection(experiment, store, namespace, trial.name, log_path)
         self.process: TrialProcess | None = None
         self._failed_to_start: str | None = None
@@ -53,8 +57,9 @@ class LocalTrial:
 
     def start(self) -> None:
         try:
+            checkpoint = prepare_checkpoint(self.experiment, self.checkpoint_root, self.namespace, self.trial)
             command = trial_command(self.experiment, self.trial.assignments, trial_name=self.trial.name,
-                                    namespace=self.namespace)  # fmt: skip
+                                    namespace=self.namespace, checkpoint_dir=checkpoint)  # fmt: skip
             process = TrialProcess(command, extra_env=self.collection.env())
         except KatibFlowsError as exc:
             self._failed_to_start = str(exc)

@@ -12,10 +12,11 @@ import yaml
 
 @pytest.fixture
 def local_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A SQLite store and a log folder of the test's own; returns the store URL."""
+    """A SQLite store, a log folder and a checkpoint folder of the test's own; returns the store URL."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     monkeypatch.setenv("KATIB_FLOWS_DB", url)
     monkeypatch.setenv("KATIB_FLOWS_LOGS", str(tmp_path / "logs"))
+    monkeypatch.setenv("KATIB_FLOWS_CHECKPOINTS", str(tmp_path / "checkpoints"))
     return url
 
 

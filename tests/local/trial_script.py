@@ -17,6 +17,8 @@ parser.add_argument("--no-metric", action="store_true")
 parser.add_argument("--argv-dir", default="")
 parser.add_argument("--pid-dir", default="")
 parser.add_argument("--sleep-if-below", type=float, default=None)
+parser.add_argument("--metrics-file", default="", help="write the metric lines to this file instead of stdout")
+parser.add_argument("--push", action="store_true", help="report the metrics with report_metrics instead")
 parser.add_argument("rest", nargs="*")
 args = parser.parse_args()
 
@@ -27,8 +29,18 @@ if args.pid_dir:
     Path(args.pid_dir, f"{name}.pid").write_text(str(os.getpid()))
 print("starting", name, flush=True)
 for step in range(args.steps):
-    if not args.no_metric:
-        print(f"step={step} score={args.value + step * 0.001}", flush=True)
+    score = args.value + step * 0.001
+    if args.no_metric:
+        pass
+    elif args.push:
+        from katib_flows_collector import report_metrics
+
+        report_metrics({"score": score}, step=step)
+    elif args.metrics_file:
+        with open(args.metrics_file, "a") as metrics:
+            metrics.write(f"step={step} score={score}\n")
+    else:
+        print(f"step={step} score={score}", flush=True)
     time.sleep(args.step_sleep)
 if args.sleep_if_below is not None and args.value < args.sleep_if_below:
     time.sleep(60)
