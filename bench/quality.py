@@ -8,11 +8,16 @@ Every method runs one trial at a time on the same functions with the same seeds:
   observed with Gaussian noise (sd 0.5); the score of a run is the noise-free value of the trial it found
   best (what a user would pick), 50 trials.
 
-Ours go through ``Algorithm.suggest`` with the growing history (the engine's call); optuna through
+Ours go through ``Algorithm.suggest`` with the growing history (the engine's call; the warm path of a
+``SuggestionCache`` gives the same decisions, so it is not run separately); optuna through
 ``study.optimize``; hyperopt through ``fmin`` with ``rstate`` seeded. Multi-fidelity algorithms (hyperband,
-asha, pbt) need a budget-aware function and grid a stepped space, so they are not in this table.
+asha, pbt) need a budget-aware function and grid a stepped space, so they are not in this table. A second
+table sets each of ours against optuna's sampler doing the same search (``PEERS``; optuna's GPSampler for
+``bayesianoptimization``): ours and optuna's draw different random numbers from the same seeds, so a
+difference of medians is only a difference when a Mann-Whitney U test says it is beyond noise.
 
-    .venv/bin/python bench/quality.py                 # every method, 10 seeds, 2 processes
+    .venv/bin/pip install -e '.[bench]'               # hyperopt, and PyTorch for optuna's GPSampler
+    nice -n 5 .venv/bin/python bench/quality.py       # every method, 20 seeds, 2 processes
     .venv/bin/python bench/quality.py --seeds 3 --only ours:tpe optuna:tpe
 """
 
@@ -121,7 +126,8 @@ def _run_optuna(name: str, fn: Function, seed: int) -> list[tuple[list[float], f
         "tpe": lambda: optuna.samplers.TPESampler(seed=seed, multivariate=False),
         "multivariate-tpe": lambda: optuna.samplers.TPESampler(seed=seed, multivariate=True),
         "cmaes": lambda: optuna.samplers.CmaEsSampler(seed=seed),
-        "sobol": lambda: optuna.samplers.QMCSampler(qmc_type="sobol", seed=seed),
+        # scrambled like ours (QMCSampler's default is not, which makes every seed the same sequence)
+        "sobol": lambda: optuna.samplers.QMCSampler(qmc_type="sobol", scramble=True, seed=seed),
         "gp": lambda: optuna.samplers.GPSampler(seed=seed),
     }
     rng = np.random.default_rng(seed + 1000)
@@ -172,7 +178,7 @@ def run(method: str, function: str, seed: int) -> tuple[str, str, int, float, fl
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--only", nargs="+", default=METHODS)
     parser.add_argument("--functions", nargs="+", default=list(FUNCTIONS))
     parser.add_argument("--workers", type=int, default=2)
@@ -194,6 +200,41 @@ def main(argv: list[str] | None = None) -> None:
             seconds = statistics.median(s for _, s in rows)
             cells.append(f"{best:.4g} ({seconds:.1f} s)")
         print(f"| {method} | " + " | ".join(cells) + " |")
+    _print_against_peers(args.only, args.functions, {k: [b for b, _ in v] for k, v in results.items()})
+
+
+#: Our algorithm -> optuna's sampler doing the same search.
+PEERS = {
+    "ours:random": "optuna:random",
+    "ours:tpe": "optuna:tpe",
+    "ours:multivariate-tpe": "optuna:multivariate-tpe",
+    "ours:cmaes": "optuna:cmaes",
+    "ours:sobol": "optuna:sobol",
+    "ours:bayesianoptimization": "optuna:gp",
+}
+
+
+def _print_against_peers(methods: list[str], functions: list[str], bests: dict[tuple[str, str], list[float]]) -> None:
+    """Ours against optuna's peer: the medians' difference (negative is better, we minimise) and the two-sided
+    Mann-Whitney U p-value of the runs' best values; "within" when ours' median is no worse, or the
+    difference is not beyond noise (p >= 0.05)."""
+    from scipy.stats import mannwhitneyu  # type: ignore[import-untyped]
+
+    pairs = [(ours, peer) for ours, peer in PEERS.items() if ours in methods and peer in methods]
+    if not pairs:
+        return
+    print("\nours - optuna's peer, median best value (Mann-Whitney p; within = no worse, or not beyond noise)\n")
+    print("| ours vs optuna | " + " | ".join(functions) + " |")
+    print("|---|" + "---|" * len(functions))
+    for ours, peer in pairs:
+        cells = []
+        for function in functions:
+            a, b = bests[(ours, function)], bests[(peer, function)]
+            difference = statistics.median(a) - statistics.median(b)
+            p = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+            verdict = "within" if difference <= 0 or p >= 0.05 else "WORSE"
+            cells.append(f"{difference:+.3g} (p {p:.2f}, {verdict})")
+        print(f"| {ours.removeprefix('ours:')} vs {peer.removeprefix('optuna:')} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,13 @@
 """The engine: decisions shared by the local runner and the Argo steps, as functions over the store."""
 
-from katib_flows.engine._decide import REASON_EXPERIMENT_COMPLETED, REASON_INTERRUPTED, Counts, Verdict
+from katib_flows.engine._decide import (
+    REASON_EXPERIMENT_COMPLETED,
+    REASON_INTERRUPTED,
+    Counts,
+    Verdict,
+    objectives,
+    trial_values,
+)
 from katib_flows.engine._engine import (
     Claimed,
     ClaimResult,
@@ -16,6 +23,7 @@ from katib_flows.engine._engine import (
     record_observation,
     register_experiment,
 )
+from katib_flows.engine._pareto import non_dominated, pareto_front
 
 __all__ = [
     "REASON_EXPERIMENT_COMPLETED",
@@ -33,6 +41,10 @@ __all__ = [
     "finish_trial",
     "interrupt_trial",
     "new_trial_name",
+    "non_dominated",
+    "objectives",
+    "pareto_front",
     "record_observation",
     "register_experiment",
+    "trial_values",
 ]

@@ -148,9 +148,45 @@ def strategy_of(experiment: Experiment, metric: str) -> str:
 
 
 def metric_names(experiment: Experiment) -> list[str]:
+    """The metrics to summarise: the objectives first (Katib's first of all), then additionalMetricNames."""
     objective = experiment.spec.objective
     assert objective is not None and objective.objective_metric_name
-    return [objective.objective_metric_name, *(objective.additional_metric_names or [])]
+    return objective.collected_metrics()
+
+
+def goal(experiment: Experiment) -> float | None:
+    """The objective's goal; None with several objectives, where no single value can reach it (the spec
+    rules warn that it is ignored)."""
+    objective = experiment.spec.objective
+    if objective is None or objective.multi_objective:
+        return None
+    return objective.goal
+
+
+def objectives(experiment: Experiment) -> list[tuple[str, bool]]:
+    """(metric, maximize) of every objective, Katib's first."""
+    objective = experiment.spec.objective
+    assert objective is not None
+    return [(metric, kind == "maximize") for metric, kind in objective.objectives()]
+
+
+def is_multi_objective(experiment: Experiment) -> bool:
+    return experiment.spec.objective is not None and experiment.spec.objective.multi_objective
+
+
+def values_of(experiment: Experiment, observation: dict[str, dict[str, str]]) -> tuple[float | None, ...]:
+    """Each objective's value from an observation summary, by its metric strategy; None where unavailable."""
+    return tuple(
+        objective_value(observation, metric, strategy_of(experiment, metric)) for metric, _ in objectives(experiment)
+    )
+
+
+def trial_values(experiment: Experiment, trial: TrialRecord) -> tuple[float, ...] | None:
+    """Every objective's value of a finished trial, or None when the trial is running or lacks one."""
+    if not trial.status.terminal:
+        return None
+    values = values_of(experiment, trial.observation)
+    return None if any(v is None for v in values) else tuple(v for v in values if v is not None)
 
 
 def maximize(experiment: Experiment) -> bool:
@@ -186,8 +222,9 @@ def completion(experiment: Experiment, counts: Counts, best: float | None) -> Ve
     spec = experiment.spec
     objective = spec.objective
     assert objective is not None
-    if objective.goal is not None and best is not None:
-        reached = best >= objective.goal if objective.type == "maximize" else best <= objective.goal
+    target = goal(experiment)
+    if target is not None and best is not None:
+        reached = best >= target if objective.type == "maximize" else best <= target
         if reached:
             return GOAL_REACHED
     limit = spec.max_failed_trial_count
@@ -218,7 +255,12 @@ def budget_spent(experiment: Experiment, counts: Counts) -> bool:
 
 
 def history(experiment: Experiment, trials: Iterable[TrialRecord]) -> list[sg.Trial]:
-    """The trial history as the algorithms see it (interrupted trials left out: they never ran to an end)."""
+    """The trial history as the algorithms see it (interrupted trials left out: they never ran to an end).
+
+    With several objectives each finished trial also carries ``values``, one per objective, from its
+    observation (``trial_values``).
+    """
+    several = is_multi_objective(experiment)
     return [
         sg.Trial(
             name=t.name,
@@ -226,6 +268,7 @@ def history(experiment: Experiment, trials: Iterable[TrialRecord]) -> list[sg.Tr
             status=t.status.value,
             value=t.objective_value if t.status.terminal else None,
             labels=t.labels,
+            values=trial_values(experiment, t) if several else None,
         )
         for t in trials
         if counts_against_budget(t)

@@ -84,11 +84,19 @@ def algorithm_for(experiment: Experiment) -> sg.Algorithm:
 
 
 def claim_next_trial(
-    store: Store, namespace: str, name: str, *, lane: int | None = None, runner: str | None = None
+    store: Store,
+    namespace: str,
+    name: str,
+    *,
+    lane: int | None = None,
+    runner: str | None = None,
+    cache: sg.SuggestionCache | None = None,
 ) -> ClaimResult:
     """Create the next trial in one transaction, or say why not (``Wait``) or that nothing is left (``Done``).
 
-    With ``runner`` the trial is created Running (claimed and started at once); without, Created.
+    With ``runner`` the trial is created Running (claimed and started at once); without, Created. A
+    long-lived caller may pass its ``cache`` for this experiment: the algorithm may keep state there between
+    claims and suggest faster, with the same decisions (DESIGN.md section 4); without one it rebuilds.
     """
     with store.locked_experiment(namespace, name) as tx:
         record = tx.experiment
@@ -96,7 +104,7 @@ def claim_next_trial(
             return Done(f"experiment is {record.condition.value}: {record.message}", completed=True)
         experiment = experiment_of(record)
         counts = _decide.Counts.from_tally(tx.status_counts())
-        goal = experiment.spec.objective.goal if experiment.spec.objective else None
+        goal = _decide.goal(experiment)
         best = tx.best_trial(maximize=_decide.maximize(experiment)) if goal is not None else None
         verdict = _decide.completion(experiment, counts, best[1] if best else None)
         if verdict is not None:
@@ -107,7 +115,11 @@ def claim_next_trial(
         if _decide.free_slots(experiment, counts) == 0:
             return Wait(f"all {experiment.spec.parallel_trial_count} parallel slots are busy")
         history = _History(tx, experiment, counts.total)
-        decision = algorithm_for(experiment).suggest(to_search_problem(experiment.spec), history, record.seed)
+        algorithm, problem = algorithm_for(experiment), to_search_problem(experiment.spec)
+        if cache is not None:
+            decision = cache.suggest(algorithm, problem, history, record.seed)
+        else:
+            decision = algorithm.suggest(problem, history, record.seed)
         if isinstance(decision, sg.Wait):
             return Wait(decision.reason)
         if isinstance(decision, sg.Exhausted):
@@ -182,10 +194,14 @@ def finish_trial(
         spec = experiment_of(tx.experiment)
         metrics = _decide.metric_names(spec)
         summary = _decide.observation_summary(logs, metrics)
-        value = _decide.objective_value(summary, metrics[0], _decide.strategy_of(spec, metrics[0]))
-        if status is TrialStatus.SUCCEEDED and value is None:
+        values = _decide.values_of(spec, summary)
+        value = values[0]
+        missing = [metric for (metric, _), v in zip(_decide.objectives(spec), values, strict=True) if v is None]
+        if status is TrialStatus.SUCCEEDED and missing:
             status, reason = TrialStatus.METRICS_UNAVAILABLE, reason or "MetricsUnavailable"
-            message = message or f"the trial did not report the objective metric {metrics[0]!r}"
+            what = "the objective metric" if len(values) == 1 else "objective metrics"
+            message = message or f"the trial did not report {what} {', '.join(map(repr, missing))}"
+            value = None  # not a candidate for the optimal trial, as in the single-objective case
         reason = reason or _TRIAL_REASONS.get(status, "")
         finished = tx.finish_trial(
             trial_name, status, reason=reason, message=message, observation=summary, objective_value=value

@@ -23,6 +23,7 @@ from typing import IO
 import katib_flows_collector as kc
 
 from katib_flows.engine import record_observation
+from katib_flows.errors import SpecError
 from katib_flows.spec import Experiment
 from katib_flows.store import MetricLog, Store
 
@@ -34,11 +35,26 @@ _FLUSH_ROWS = 200
 class Collection:
     """The metric collection of one running trial."""
 
-    def __init__(self, experiment: Experiment, store: Store, namespace: str, trial: str, log_path: Path | None):
+    def __init__(
+        self,
+        experiment: Experiment,
+        store: Store,
+        namespace: str,
+        trial: str,
+        log_path: Path | None,
+        *,
+        pod_log: bool = False,
+        skip_rows: int = 0,
+    ):
+        """``pod_log``: every metric comes from the lines of a pod's log (the Kubernetes runner), Push reports
+        included (``report_metrics`` prints them there when no file is set). ``skip_rows``: this many rows
+        were stored by an earlier attempt that read the same output (a retried step), so they are not
+        stored twice; they still count for the learning curve."""
         self.store, self.namespace, self.trial = store, namespace, trial
+        self._skip = skip_rows
         objective = experiment.spec.objective
         assert objective is not None and objective.objective_metric_name
-        self.metrics = [objective.objective_metric_name, *(objective.additional_metric_names or [])]
+        self.metrics = objective.collected_metrics()  # the objectives (all of them), then additional metrics
         mc = experiment.spec.metrics_collector_spec
         self.kind = (mc.collector.kind if mc and mc.collector else None) or "StdOut"
         source = mc.source if mc else None
@@ -51,11 +67,21 @@ class Collection:
         self.on_report: Callable[[dict[int, float]], None] | None = None
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()
-        self._text = kc.TextParser(self.metrics, filters) if self.kind == "StdOut" else None
+        self._text: kc.TextParser | kc.PushParser | None = None
+        if self.kind == "StdOut":
+            self._text = kc.TextParser(self.metrics, filters)
         self._file: _Tail | None = None
         self._events: kc.TFEventReader | None = None
         self._push_dir: tempfile.TemporaryDirectory[str] | None = None
-        if self.kind == "File" and fsp is not None and fsp.path:
+        if pod_log and self.kind in ("Push", "None"):
+            self._text = kc.PushParser(self.metrics, require_marker=True)
+        elif pod_log and self.kind != "StdOut":
+            raise SpecError(
+                f"spec.metricsCollectorSpec.collector.kind: {self.kind} reads files inside the trial's pod, which "
+                "the Kubernetes trial runner cannot see; print the metrics (StdOut) or report them with "
+                "katib_flows.report_metrics (Push), or run trials locally"
+            )
+        elif self.kind == "File" and fsp is not None and fsp.path:
             parser = kc.JsonLinesParser(self.metrics) if fsp.format == "JSON" else kc.TextParser(self.metrics, filters)
             self._file = _Tail(Path(fsp.path), parser.feed, fresh=True)
         elif self.kind == "TensorFlowEvent" and fsp is not None and fsp.path:
@@ -87,7 +113,11 @@ class Collection:
             self._log.write(line + "\n")
             self._log.flush()
         if self._text is not None:
-            self._add(self._text.feed(line))
+            try:
+                self._add(self._text.feed(line))
+            except kc.CollectorError as exc:  # a malformed push envelope in a pod log: said, and skipped
+                if self._log is not None:
+                    self._log.write(f"katib-flows: metrics collection skipped a line: {exc}\n")
 
     def finish(self) -> list[MetricLog]:
         """After the process ended: read what is left and release files; returns the rows not yet stored,
@@ -133,7 +163,9 @@ class Collection:
         rows = [MetricLog(m.name, m.value, m.timestamp or now, m.step) for m in metrics if m.name in self.metrics]
         reported = False
         with self._lock:
-            self._pending.extend(rows)
+            skipped = min(self._skip, len(rows))
+            self._skip -= skipped
+            self._pending.extend(rows[skipped:])
             for row in rows:
                 if row.metric == self.metrics[0] and (number := row.number) is not None:
                     step = row.step if row.step is not None else len(self.curve)

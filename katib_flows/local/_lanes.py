@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+import katib_flows_suggestion as sg
+
 from katib_flows.engine import (
     REASON_EXPERIMENT_COMPLETED,
     Claimed,
@@ -82,6 +84,8 @@ class LocalRun:
         self._wake = threading.Condition(self._lock)
         self._stop_reason: str | None = None
         self._errors: list[BaseException] = []
+        # This process suggests every trial of the run: keep the algorithm's state between claims (same trials).
+        self._cache = sg.SuggestionCache()
         self._early = (
             EarlyStopping(self.experiment, store, namespace, name) if self.experiment.spec.early_stopping else None
         )
@@ -120,7 +124,9 @@ class LocalRun:
     def _lane(self, lane: int) -> None:
         try:
             while self._stop_reason is None:
-                result = claim_next_trial(self.store, self.namespace, self.name, lane=lane, runner=self.runner)
+                result = claim_next_trial(
+                    self.store, self.namespace, self.name, lane=lane, runner=self.runner, cache=self._cache
+                )
                 if isinstance(result, Done):
                     if result.completed:
                         self._stop(REASON_EXPERIMENT_COMPLETED)

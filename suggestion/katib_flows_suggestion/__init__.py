@@ -4,6 +4,12 @@ The engine builds a ``Problem`` from an Experiment, gets an algorithm with ``get
 it to ``suggest`` from the full trial history; the spec rules call ``validate_settings`` and ``grid_size``.
 Early-stopping rules live in ``katib_flows_suggestion.early_stopping``. PBT's checkpoint contract for
 runners is ``checkpoint_dirs`` (see ``_pbt``). This distribution depends on optuna, numpy, scipy and cmaes.
+
+Every algorithm is stateless by default. A long-lived process may keep one ``SuggestionCache`` per experiment
+and call ``cache.suggest(algorithm, problem, history, seed)``: ``tpe``, ``multivariate-tpe``, ``motpe``
+(an optuna study kept up to date, ``_warm``) and ``cmaes`` (its replay kept and fed) then suggest faster,
+with the same decisions; the others ignore the cache. ``bayesianoptimization`` is our own GP (``_gp``,
+``_bayesopt``), not optuna's GPSampler: see ``_bayesopt`` for why, by measured quality and speed.
 """
 
 from katib_flows_suggestion._base import (
@@ -19,6 +25,7 @@ from katib_flows_suggestion._base import (
     Problem,
     SettingProblem,
     Suggestion,
+    SuggestionCache,
     Trial,
     Value,
     Wait,
@@ -34,6 +41,7 @@ from katib_flows_suggestion._registry import (
     get_algorithm,
     validate_settings,
 )
+from katib_flows_suggestion._rules import MULTI_OBJECTIVE_ALGORITHMS
 
 __all__ = [
     "ACTIVE",
@@ -42,6 +50,7 @@ __all__ = [
     "FINISHED_WITH_VALUE",
     "IMPLEMENTED_ALGORITHMS",
     "KATIB_ALGORITHMS",
+    "MULTI_OBJECTIVE_ALGORITHMS",
     "Algorithm",
     "CheckpointDirs",
     "Decision",
@@ -55,6 +64,7 @@ __all__ = [
     "Problem",
     "SettingProblem",
     "Suggestion",
+    "SuggestionCache",
     "Trial",
     "UnknownAlgorithmError",
     "Value",

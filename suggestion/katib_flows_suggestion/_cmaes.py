@@ -29,8 +29,9 @@ begin from a uniformly drawn mean. Optuna 5 no longer honours ``restart_strategy
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,7 @@ from katib_flows_suggestion._base import (
     Problem,
     SettingProblem,
     Suggestion,
+    SuggestionCache,
     Trial,
     Value,
 )
@@ -71,29 +73,69 @@ class _Run:
     first_generation: int = 0
 
 
+class _Replay:
+    """A CMA-ES run told the complete generations of the evidence it was given, fed one trial at a time.
+
+    The cold path feeds every trial of the history in order, then ``advance``s; the warm path (``_Warm``)
+    keeps the object and feeds the trials that finished or arrived since. Evidence of one generation is kept
+    in history order and its first ``popsize`` are told, so both paths tell the same solutions.
+    """
+
+    def __init__(self, scale: UnitScale, seed: int, sigma: float, strategy: str, maximize: bool) -> None:
+        self.scale, self.seed, self.sigma, self.strategy, self.maximize = scale, seed, sigma, strategy, maximize
+        self.default_popsize = 4 + math.floor(3 * math.log(scale.dim))
+        self.run = _Run(_new_cma(np.full(scale.dim, 0.5), sigma, self.default_popsize, derive(seed, 0)))
+        self.generation = 0
+        self._solutions: dict[int, list[tuple[int, np.ndarray, float]]] = {}
+        self._last_told: dict[int, int] = {}  # a told generation -> the history index of its last told trial
+
+    def evidence(self, trial: Trial) -> tuple[int, np.ndarray, float] | None:
+        """(generation, coordinates, value to minimise) of a trial that counts, else None."""
+        generation = generation_of(trial)
+        if generation is None or trial.status not in FINISHED_WITH_VALUE or trial.value is None:
+            return None
+        x = self.scale.to_unit(trial.assignments)
+        if x is None or not math.isfinite(trial.value):
+            return None
+        return generation, x, -trial.value if self.maximize else trial.value
+
+    def add(self, index: int, evidence: tuple[int, np.ndarray, float]) -> bool:
+        """Record the evidence of history trial ``index``; False when it would change a generation already told."""
+        generation, x, value = evidence
+        last = self._last_told.get(generation)
+        if last is not None:
+            return index > last  # after the told ones: never used, as in a replay
+        bisect.insort(self._solutions.setdefault(generation, []), (index, x, value), key=lambda s: s[0])
+        return True
+
+    def advance(self) -> None:
+        """Tell every generation that holds ``popsize`` solutions, restarting when CMA's criteria say so."""
+        while len(told := self._solutions.get(self.generation, ())) >= self.run.cma.population_size:
+            chosen = told[: self.run.cma.population_size]
+            self.run.cma.tell([(x, value) for _, x, value in chosen])
+            self._last_told[self.generation] = chosen[-1][0]
+            self.generation += 1
+            if self.strategy != "none" and self.run.cma.should_stop():
+                run, popsize0, dim = self.run, self.default_popsize, self.scale.dim
+                self.run = _restart(run, self.generation, self.seed, self.sigma, self.strategy, popsize0, dim)
+
+
 def _replay(
     scale: UnitScale, history: Sequence[Trial], seed: int, sigma: float, strategy: str, maximize: bool
 ) -> tuple[_Run, int]:
     """The optimizer after telling every complete generation of ``history``, and the current generation."""
-    solutions: dict[int, list[tuple[np.ndarray, float]]] = {}
-    for trial in history:
-        generation = generation_of(trial)
-        if generation is None or trial.status not in FINISHED_WITH_VALUE or trial.value is None:
-            continue
-        x = scale.to_unit(trial.assignments)
-        if x is None or not math.isfinite(trial.value):
-            continue
-        solutions.setdefault(generation, []).append((x, -trial.value if maximize else trial.value))
-    dim = scale.dim
-    default_popsize = 4 + math.floor(3 * math.log(dim))
-    run = _Run(_new_cma(np.full(dim, 0.5), sigma, default_popsize, derive(seed, 0)))
-    generation = 0
-    while len(told := solutions.get(generation, ())) >= run.cma.population_size:
-        run.cma.tell(list(told[: run.cma.population_size]))
-        generation += 1
-        if strategy != "none" and run.cma.should_stop():
-            run = _restart(run, generation, seed, sigma, strategy, default_popsize, dim)
-    return run, generation
+    replay = _fed(_Replay(scale, seed, sigma, strategy, maximize), history)
+    return replay.run, replay.generation
+
+
+def _fed(replay: _Replay, history: Sequence[Trial]) -> _Replay:
+    """``replay`` given every trial of ``history`` in order, then advanced: the cold path."""
+    for index, trial in enumerate(history):
+        evidence = replay.evidence(trial)
+        if evidence is not None:
+            replay.add(index, evidence)
+    replay.advance()
+    return replay
 
 
 def _new_cma(mean: np.ndarray, sigma: float, popsize: int, seed: int) -> CMA:
@@ -146,32 +188,109 @@ class CmaEs(Algorithm):
         return check_algorithm(self.name, problem)
 
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
+        return _propose(problem, history, _fed(self._new_replay(problem, seed), history))
+
+    def suggest_cached(self, problem: Problem, history: Sequence[Trial], seed: int, cache: SuggestionCache) -> Decision:
+        """``suggest``'s decision from a replay kept in ``cache``, fed only what changed (``_Warm``)."""
+        warm = cache.kept(self.name, _Warm, _Warm)
+        replay = warm.replay((problem, seed), history, lambda: self._new_replay(problem, seed))
+        return _propose(problem, history, replay)
+
+    def _new_replay(self, problem: Problem, seed: int) -> _Replay:
         values = read_settings(self.name, problem)
-        seed = base_seed(values, seed)
         sigma = values.get("sigma")
         strategy = values.get("restart_strategy")
-        numeric = tuple(p for p in problem.parameters if p.type in ("int", "double"))
-        scale = UnitScale(numeric)
-        run, generation = _replay(
-            scale,
-            history,
-            seed,
+        return _Replay(
+            UnitScale(tuple(p for p in problem.parameters if p.type in ("int", "double"))),
+            base_seed(values, seed),
             float(sigma) if isinstance(sigma, float) else _DEFAULT_SIGMA,
             strategy if isinstance(strategy, str) else "none",
             problem.direction == "maximize",
         )
-        run.cma.reseed_rng(derive(seed, generation, len(history)))
-        point: dict[str, Value] = dict(scale.from_unit(run.cma.ask()))
-        point.update(_categorical(problem.parameters, seed, len(history)))
-        labels = {LABEL_GENERATION: str(generation)}
-        order = [p.name for p in problem.parameters]
-        return fresh(
-            problem.parameters,
-            history,
-            seed,
-            {name: point[name] for name in order},
-            wrap=lambda a: Suggestion(a, labels=labels),
-        )
+
+
+def _propose(problem: Problem, history: Sequence[Trial], replay: _Replay) -> Decision:
+    """The next point of the replayed run, in the current generation, with a seed mixed from the history."""
+    seed, run, generation = replay.seed, replay.run, replay.generation
+    run.cma.reseed_rng(derive(seed, generation, len(history)))
+    point: dict[str, Value] = dict(replay.scale.from_unit(run.cma.ask()))
+    point.update(_categorical(problem.parameters, seed, len(history)))
+    labels = {LABEL_GENERATION: str(generation)}
+    order = [p.name for p in problem.parameters]
+    proposal = {name: point[name] for name in order}
+    return fresh(problem.parameters, history, seed, proposal, wrap=lambda a: Suggestion(a, labels=labels))
+
+
+_Outcome = tuple[str, float | None]
+
+
+class _Warm:
+    """One experiment's ``_Replay``, kept between calls and fed the trials that finished or arrived since.
+
+    A doubt rebuilds it from the history: another problem or seed, a shorter history, a kept trial renamed,
+    reassigned or relabelled, a trial that counted changing its outcome, or a newly finished trial that
+    belongs before the told ones of an already told generation (a replay would tell it instead).
+    """
+
+    def __init__(self) -> None:
+        self.rebuilds = 0
+        """How many times the replay was built from the whole history (the first call included)."""
+        self._key: object = None
+        self._replay: _Replay | None = None
+        self._names: list[str] = []
+        self._assignments: list[dict[str, Value]] = []
+        self._labels: list[dict[str, str]] = []
+        self._outcomes: list[_Outcome] = []
+        self._counted: list[bool] = []
+
+    def replay(self, key: object, history: Sequence[Trial], make: Callable[[], _Replay]) -> _Replay:
+        """The replay of ``history`` told up to date; ``key`` names the problem and seed it was made for."""
+        trials = list(history[0 : len(history)])
+        if self._replay is None or key != self._key or not self._update(self._replay, trials):
+            self.rebuilds += 1
+            self._key, self._replay = key, make()
+            self._names, self._assignments, self._labels, self._outcomes, self._counted = [], [], [], [], []
+            self._append(self._replay, trials)
+        self._replay.advance()
+        return self._replay
+
+    def _append(self, replay: _Replay, trials: Sequence[Trial]) -> bool:
+        for trial in trials:
+            evidence = replay.evidence(trial)
+            if evidence is not None and not replay.add(len(self._names), evidence):
+                return False
+            self._names.append(trial.name)
+            self._assignments.append(dict(trial.assignments))
+            self._labels.append(dict(trial.labels))
+            self._outcomes.append((trial.status, trial.value))
+            self._counted.append(evidence is not None)
+        return True
+
+    def _update(self, replay: _Replay, trials: list[Trial]) -> bool:
+        kept = len(self._names)
+        if len(trials) < kept:
+            return False
+        old = trials[:kept]
+        if (
+            [t.name for t in old] != self._names
+            or [t.assignments for t in old] != self._assignments
+            or [t.labels for t in old] != self._labels
+        ):
+            return False
+        outcomes = [(t.status, t.value) for t in old]
+        if outcomes != self._outcomes:
+            for index, (now, before) in enumerate(zip(outcomes, self._outcomes, strict=True)):
+                if now == before:
+                    continue
+                if self._counted[index]:
+                    return False
+                self._outcomes[index] = now
+                evidence = replay.evidence(trials[index])
+                if evidence is not None:
+                    if not replay.add(index, evidence):
+                        return False
+                    self._counted[index] = True
+        return self._append(replay, trials[kept:])
 
 
 def _categorical(parameters: Sequence[Parameter], seed: int, position: int) -> Mapping[str, Value]:

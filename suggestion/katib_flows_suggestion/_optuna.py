@@ -21,14 +21,18 @@ step); logUniform -> log=True with low >= 1 (int) or 1e-10 (double) and no step;
 FloatDistribution(step); lists -> CategoricalDistribution. Optuna has no normal distributions: normal
 and logNormal are searched as uniform and log-uniform over [min, max] (Katib's optuna service refuses
 them instead). A step that optuna cannot express (on a log parameter) is applied to the answer by snapping.
+
+A long-lived process can keep the study between calls instead of rebuilding it: ``_warm.WarmStudy``
+brings it up to date with the history and asks the same question, with the same answer.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
@@ -88,47 +92,90 @@ def _inside(dist: BaseDistribution, value: Value) -> bool:
     return bool(dist.low <= value <= dist.high)
 
 
-def _state(trial: Trial) -> tuple[TrialState, float | None]:
-    if trial.status in FINISHED_WITH_VALUE and trial.value is not None and math.isfinite(trial.value):
-        return TrialState.COMPLETE, float(trial.value)
+def _state(trial: Trial, problem: Problem) -> tuple[TrialState, list[float] | None]:
+    values = trial.objective_values(problem)  # one per objective; (value,) for a single objective
+    if trial.status in FINISHED_WITH_VALUE and values is not None and all(math.isfinite(v) for v in values):
+        return TrialState.COMPLETE, [float(v) for v in values]
     if trial.status in ACTIVE:
         return TrialState.RUNNING, None
     return TrialState.FAIL, None
 
 
+def optuna_params(
+    parameters: Sequence[Parameter], distributions: dict[str, BaseDistribution], assignments: Mapping[str, Value]
+) -> dict[str, Value] | None:
+    """``assignments`` as optuna params; None when a value is outside the space, or outside what optuna
+    searches (below a log range's floor): such a trial is not evidence here."""
+    params: dict[str, Value] = {}
+    for p in parameters:
+        value = canonical(p, assignments.get(p.name))
+        if value is None or not _inside(distributions[p.name], value):
+            return None
+        params[p.name] = value
+    return params
+
+
+def frozen_trial(
+    trial: Trial,
+    params: dict[str, Value],
+    distributions: dict[str, BaseDistribution],
+    problem: Problem,
+    attrs: Callable[[Trial], dict[str, Any]] | None = None,
+    now: datetime | None = None,
+) -> FrozenTrial:
+    """The optuna trial for history ``trial`` whose params are ``params`` (from ``optuna_params``)."""
+    now = now or datetime.now()
+    state, values = _state(trial, problem)
+    finished = now if state.is_finished() else None
+    system = attrs(trial) if attrs is not None else {}
+    return _OwnedTrial(-1, state, None, now, finished, params, distributions, {}, system, {}, -1, values=values)
+
+
 def _frozen(
-    parameters: Sequence[Parameter], distributions: dict[str, BaseDistribution], history: Sequence[Trial]
+    parameters: Sequence[Parameter],
+    distributions: dict[str, BaseDistribution],
+    history: Sequence[Trial],
+    problem: Problem,
+    attrs: Callable[[Trial], dict[str, Any]] | None = None,
 ) -> Iterator[FrozenTrial]:
     now = datetime.now()
     for trial in history:
-        params: dict[str, Value] = {}
-        for p in parameters:
-            value = canonical(p, trial.assignments.get(p.name))
-            # Outside the space, or outside what optuna searches (below a log range's floor): not evidence here.
-            if value is None or not _inside(distributions[p.name], value):
-                break
-            params[p.name] = value
-        else:
-            state, value = _state(trial)
-            finished = now if state.is_finished() else None
-            yield _OwnedTrial(-1, state, value, now, finished, params, distributions, {}, {}, {}, -1)
+        params = optuna_params(parameters, distributions, trial.assignments)
+        if params is not None:
+            yield frozen_trial(trial, params, distributions, problem, attrs, now)
 
 
-def ask(problem: Problem, history: Sequence[Trial], sampler: BaseSampler) -> dict[str, Value]:
-    """One point from ``sampler`` given ``history``, as feasible values of ``problem``'s parameters."""
-    distributions = {p.name: distribution(p) for p in problem.parameters}
+def new_study(problem: Problem, sampler: BaseSampler) -> tuple[optuna.Study, InMemoryStorage, int]:
+    """An empty in-memory study for ``problem`` (one direction per objective), its storage and study id."""
     storage = InMemoryStorage()
     study = optuna.create_study(
-        storage=storage, sampler=sampler, pruner=NopPruner(), study_name=_STUDY, direction=problem.direction
+        storage=storage, sampler=sampler, pruner=NopPruner(), study_name=_STUDY, directions=list(problem.directions)
     )
-    study_id = storage.get_study_id_from_name(_STUDY)
-    for frozen in _frozen(problem.parameters, distributions, history):
+    return study, storage, storage.get_study_id_from_name(_STUDY)
+
+
+def ask(
+    problem: Problem,
+    history: Sequence[Trial],
+    sampler: BaseSampler,
+    *,
+    attrs: Callable[[Trial], dict[str, Any]] | None = None,
+) -> dict[str, Value]:
+    """One point from ``sampler`` given ``history``, as feasible values of ``problem``'s parameters.
+
+    The study has one direction per objective (``Problem.directions``). ``attrs`` gives each history
+    trial's optuna system attributes, for samplers that keep state there (NSGA-II's generation, see ``_nsga2``).
+    """
+    distributions = {p.name: distribution(p) for p in problem.parameters}
+    study, storage, study_id = new_study(problem, sampler)
+    for frozen in _frozen(problem.parameters, distributions, history, problem, attrs):
         storage.create_new_trial(study_id, template_trial=frozen)
     asked = study.ask(distributions)
-    return _back(problem.parameters, asked.params)
+    return back(problem.parameters, asked.params)
 
 
-def _back(parameters: Sequence[Parameter], params: Mapping[str, object]) -> dict[str, Value]:
+def back(parameters: Sequence[Parameter], params: Mapping[str, object]) -> dict[str, Value]:
+    """An asked trial's params as feasible values of ``parameters`` (snapped onto steps)."""
     result: dict[str, Value] = {}
     for p in parameters:
         raw = params[p.name]

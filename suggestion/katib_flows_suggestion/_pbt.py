@@ -18,14 +18,15 @@ line it belongs to). Each call, rebuilt from the history:
 3. ``Wait`` when every member's latest trial is still running (so one will finish). PBT re-runs values
    from new checkpoints by design and never runs out: the experiment ends by ``maxTrialCount`` or goal.
 
-Checkpoint contract for runners (the runner side is not in this package): a trial's checkpoint directory
-is ``checkpoint_dirs(root, experiment, trial, labels).own`` = ``<root>/<experiment>/<trial>``. Before
-the trial starts the runner creates it and, when ``.parent`` is set, copies the parent's directory into
-it (the parent has finished, so its directory is complete). On Kubernetes ``root`` is the PBT volume and
-the directory is mounted at the ``suggestion_trial_dir`` path, as Katib does, so templates that pass that
+Checkpoint contract for runners (the runner side is not in this package; ``katib_flows.local._checkpoint``
+implements it): a trial's checkpoint directory is ``checkpoint_dirs(root, experiment, trial, labels).own``
+= ``<root>/<experiment>/<trial>``, where the runner's ``root`` is one folder per namespace. Before the
+trial starts the runner creates it and, when ``.parent`` is set, copies the parent's directory into it
+(the parent has finished, so its directory is complete). On Kubernetes ``root`` is the PBT volume and the
+directory is mounted at the ``suggestion_trial_dir`` path, as Katib does, so templates that pass that
 path (``--checkpoint=/var/log/katib/checkpoints/``) work unchanged; a local runner, which cannot mount,
-replaces that path prefix in the trial's arguments by the directory and also exports it as
-``KATIB_TRIAL_CHECKPOINT_DIR``.
+replaces that path in the trial's arguments and environment values by the directory and also exports it
+as ``KATIB_TRIAL_CHECKPOINT_DIR``.
 """
 
 from __future__ import annotations

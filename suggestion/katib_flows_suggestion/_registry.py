@@ -29,7 +29,7 @@ KATIB_ALGORITHMS: tuple[str, ...] = (
 )
 
 #: Algorithms katib-flows adds to Katib's names (DESIGN.md section 8).
-EXTENSION_ALGORITHMS: tuple[str, ...] = ("asha",)
+EXTENSION_ALGORITHMS: tuple[str, ...] = ("asha", "nsga2", "motpe")
 
 #: Every name ``spec.algorithm.algorithmName`` may hold here: Katib's, then the extensions.
 ALGORITHM_NAMES: tuple[str, ...] = KATIB_ALGORITHMS + EXTENSION_ALGORITHMS
@@ -47,6 +47,8 @@ _ALGORITHMS: dict[str, tuple[str, str]] = {
     "hyperband": ("_hyperband", "Hyperband"),
     "pbt": ("_pbt", "PopulationBasedTraining"),
     "asha": ("_asha", "Asha"),
+    "nsga2": ("_nsga2", "NSGA2"),
+    "motpe": ("_motpe", "MOTPE"),
 }
 
 

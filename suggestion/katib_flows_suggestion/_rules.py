@@ -11,9 +11,11 @@ settings to the trial code.
 from __future__ import annotations
 
 import math
+from abc import ABC
 from collections.abc import Callable, Mapping
+from typing import Any
 
-from katib_flows_suggestion._base import Problem, SettingProblem
+from katib_flows_suggestion._base import Algorithm, Problem, SettingProblem
 from katib_flows_suggestion._errors import InvalidSettingsError
 from katib_flows_suggestion._settings import Kind, Parsed, Setting, check, parse
 
@@ -30,6 +32,15 @@ def _at_least(name: str, low: float, kind: Kind = "float") -> Setting:
     return Setting(name, kind, low=low)
 
 
+def _probability(name: str) -> Setting:
+    return Setting(name, "float", low=0, high=1)
+
+
+#: The algorithms that accept more than one objective: the ones that ignore values, TPE (optuna's TPESampler
+#: is MOTPE when it has several directions) and the two multi-objective extensions.
+MULTI_OBJECTIVE_ALGORITHMS: tuple[str, ...] = ("random", "grid", "sobol", "tpe", "multivariate-tpe", "nsga2", "motpe")
+
+
 SCHEMAS: dict[str, tuple[Setting, ...]] = {
     "random": (_RANDOM_STATE,),
     "grid": (_RANDOM_STATE,),
@@ -42,6 +53,15 @@ SCHEMAS: dict[str, tuple[Setting, ...]] = {
         _N_EI,
     ),
     "multivariate-tpe": (_N_STARTUP, _N_EI, _RANDOM_STATE),
+    # Extensions for several objectives: optuna's NSGAIISampler's arguments, and MOTPE with multivariate-tpe's.
+    "nsga2": (
+        Setting("population_size", "int", low=2),
+        _probability("mutation_prob"),
+        _probability("crossover_prob"),
+        _probability("swapping_prob"),
+        _RANDOM_STATE,
+    ),
+    "motpe": (_N_STARTUP, _N_EI, _RANDOM_STATE),
     "cmaes": (
         _RANDOM_STATE,
         _positive("sigma"),
@@ -274,11 +294,37 @@ _EXTRA: dict[str, Callable[[Problem], list[SettingProblem]]] = {
 }
 
 
+def objectives_problem(name: str, problem: Problem) -> SettingProblem | None:
+    """The broken rule when ``problem`` has several objectives and algorithm ``name`` optimises only one."""
+    if not problem.multi_objective or name in MULTI_OBJECTIVE_ALGORITHMS:
+        return None
+    return SettingProblem(
+        "",
+        f"algorithm {name} optimises a single objective, but the experiment has "
+        f"{len(problem.objectives)} ({', '.join(problem.objectives)})",
+        f"use one of: {', '.join(MULTI_OBJECTIVE_ALGORITHMS)}; or remove objective.additionalObjectives",
+    )
+
+
 def check_algorithm(name: str, problem: Problem) -> list[SettingProblem]:
     """Every broken rule of ``problem``'s settings (and space) for the Katib algorithm ``name``."""
     problems = check(name, problem.settings, SCHEMAS[name], reject_unknown=name != "darts")
     extra = _EXTRA.get(name)
-    return problems + (extra(problem) if extra else [])
+    several = objectives_problem(name, problem)
+    return problems + (extra(problem) if extra else []) + ([several] if several else [])
+
+
+class TableAlgorithm(Algorithm, ABC):
+    """An algorithm whose settings are ``SCHEMAS[name]``: ``settings`` and ``validate`` come from the table,
+    so a subclass only sets ``name`` and writes ``suggest``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            cls.settings = tuple(s.name for s in SCHEMAS[cls.name])
+
+    def validate(self, problem: Problem) -> list[SettingProblem]:
+        return check_algorithm(self.name, problem)
 
 
 def read_settings(name: str, problem: Problem) -> dict[str, Parsed]:

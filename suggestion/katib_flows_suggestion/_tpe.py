@@ -12,6 +12,12 @@ hyperopt service starts TPE after the first batch) and ``n_ei_candidates`` (an a
 Both run with ``constant_liar=True`` so that Created and Running trials of the history push new points
 away from the ones being evaluated. The sampler's seed is derived from (seed, len(history)). On a finite
 space a point some trial already holds is replaced by an unused one, and a used-up space ends (``_fresh``).
+Through a ``SuggestionCache`` (a long-lived process) the study is kept between calls instead of rebuilt
+(``_warm``), with the same decisions.
+
+With more than one objective (``Problem.additional_objectives``) both are MOTPE: optuna's TPESampler splits
+the history into good and bad trials by non-dominated rank and hypervolume contribution instead of by value
+(``_motpe`` gives the same sampler its own name).
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ from typing import Any
 
 from optuna.samplers import TPESampler
 
-from katib_flows_suggestion._base import Algorithm, Decision, Problem, SettingProblem, Trial
+from katib_flows_suggestion._base import Decision, Problem, Suggestion, SuggestionCache, Trial
 from katib_flows_suggestion._fresh import fresh
 from katib_flows_suggestion._optuna import ask
-from katib_flows_suggestion._rules import SCHEMAS, base_seed, check_algorithm, read_settings
+from katib_flows_suggestion._rules import TableAlgorithm, base_seed, read_settings
 from katib_flows_suggestion._seed import derive
 from katib_flows_suggestion._settings import Parsed
+from katib_flows_suggestion._warm import WarmStudy
 
 
 def hyperopt_gamma(gamma: float) -> Callable[[int], int]:
@@ -40,20 +47,25 @@ def hyperopt_gamma(gamma: float) -> Callable[[int], int]:
     return split
 
 
-class TPE(Algorithm):
+class TPE(TableAlgorithm):
     """Independent TPE; see the module docstring for the settings."""
 
     name = "tpe"
-    settings = tuple(s.name for s in SCHEMAS["tpe"])
     multivariate = False
-
-    def validate(self, problem: Problem) -> list[SettingProblem]:
-        return check_algorithm(self.name, problem)
 
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
         values = read_settings(self.name, problem)
         sampler = self.sampler(values, derive(base_seed(values, seed), len(history)))
         return fresh(problem.parameters, history, base_seed(values, seed), ask(problem, history, sampler))
+
+    def suggest_cached(self, problem: Problem, history: Sequence[Trial], seed: int, cache: SuggestionCache) -> Decision:
+        """``suggest``'s decision from a study kept in ``cache`` and brought up to date (``_warm``)."""
+        values = read_settings(self.name, problem)
+        sampler = self.sampler(values, derive(base_seed(values, seed), len(history)))
+        warm = cache.kept(self.name, WarmStudy, WarmStudy)
+        decision = fresh(problem.parameters, history, base_seed(values, seed), warm.ask(problem, history, sampler))
+        warm.answered(decision.assignments if isinstance(decision, Suggestion) else None)
+        return decision
 
     def sampler(self, values: dict[str, Parsed], seed: int) -> TPESampler:
         """The sampler for typed settings ``values`` and this call's seed."""
@@ -82,5 +94,4 @@ class MultivariateTPE(TPE):
     """Multivariate TPE with constant liar, as Katib's optuna service runs it."""
 
     name = "multivariate-tpe"
-    settings = tuple(s.name for s in SCHEMAS["multivariate-tpe"])
     multivariate = True

@@ -43,6 +43,14 @@ VALID = {
     "asha": {"r_l": "27", "resource_name": "epochs", "eta": "3", "r_min": "1", "random_state": "2"},
     "enas": {"controller_hidden_size": "64", "controller_temperature": "None", "controller_baseline_decay": "1.0"},
     "darts": {"num_epochs": "3", "w_lr": "0.0", "batch_size": "None", "num_workers": "0", "num_nodes": "1"},
+    "nsga2": {
+        "population_size": "8",
+        "mutation_prob": "0.1",
+        "crossover_prob": "0.9",
+        "swapping_prob": "0.5",
+        "random_state": "4",
+    },
+    "motpe": {"n_startup_trials": "5", "n_ei_candidates": "24", "random_state": "3"},
 }
 
 # (algorithm, settings, the setting the problem names ("" = the whole spec), text the message contains)
@@ -102,6 +110,12 @@ BROKEN = [
     ("darts", {"batch_size": "0"}, "batch_size", "an integer >= 1"),
     ("darts", {"num_workers": "-1"}, "num_workers", "an integer >= 0"),
     ("darts", {"stem_multiplier": "0"}, "stem_multiplier", "an integer >= 1"),
+    ("nsga2", {"population_size": "1"}, "population_size", "an integer >= 2"),
+    ("nsga2", {"crossover_prob": "1.5"}, "crossover_prob", "a number in [0, 1]"),
+    ("nsga2", {"swapping_prob": "-0.1"}, "swapping_prob", "a number in [0, 1]"),
+    ("nsga2", {"gamma": "0.5"}, "gamma", "unknown setting gamma for algorithm nsga2"),
+    ("motpe", {"n_ei_candidates": "0"}, "n_ei_candidates", "an integer > 0"),
+    ("motpe", {"gamma": "0.5"}, "gamma", "unknown setting gamma for algorithm motpe"),
 ]
 
 

@@ -1,0 +1,170 @@
+"""Keep an optuna study between suggestions for one experiment, with the answers a rebuilt study gives.
+
+``_optuna.ask`` rebuilds a study from the whole history on every call: about 20 ms at 1,000 trials and
+200 ms at 10,000, where asking a study that already holds them costs about 10 and 100. A long-lived process
+(a local run's lanes, a suggestion service) keeps a ``WarmStudy`` in its ``SuggestionCache`` and brings it
+up to date with what changed since the last call:
+
+- the trials the call saw before must come first, in the same order, with the same names and assignments;
+- a trial that was Created/Running may have finished: its optuna trial goes RUNNING -> COMPLETE or FAIL
+  through the storage API (``set_trial_state_values``), as the rebuilt study would have it;
+- the point asked last time stays in the study as a RUNNING trial and must be the first new trial of the
+  history (the engine inserts the suggestion it got); it is bound to that trial, its params rewritten to
+  the trial's assignments (the answer may have been snapped, or replaced by ``_fresh``);
+- trials added after it (by another process) are appended as the rebuild would add them.
+
+Anything else is a doubt, and a doubt rebuilds: a shorter history, a renamed, reordered or reassigned
+trial, a finished trial whose outcome changed, a changed problem (space, settings, objectives), an asked
+point that no trial took (the engine did not insert it, or the algorithm answered ``Exhausted``). So the
+study holds, trial for trial and number for number, what ``_optuna.ask`` would build from the same
+history, and the caller passes a sampler seeded as on the cold path: the same seed and history give the
+same suggestion (``tests/suggestion/test_warm.py`` runs both side by side).
+
+Comparing the kept trials with the history is a few list comprehensions over it (names, assignments,
+outcomes), compared in C; only the trials whose outcome changed are looked at one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseSampler
+from optuna.storages import InMemoryStorage
+from optuna.trial import TrialState
+
+from katib_flows_suggestion._base import Problem, Trial, Value
+from katib_flows_suggestion._optuna import _state, back, distribution, frozen_trial, new_study, optuna_params
+
+#: What may change about a kept trial: its status and its objective value(s).
+_Outcome = tuple[str, float | None, tuple[float, ...] | None]
+
+
+def _outcome(trial: Trial) -> _Outcome:
+    return trial.status, trial.value, trial.values
+
+
+class WarmStudy:
+    """One experiment's optuna study, kept up to date with its history; see the module docstring."""
+
+    def __init__(self) -> None:
+        self.rebuilds = 0
+        """How many times the study was built from the whole history (the first call included)."""
+        self._study: optuna.Study | None = None
+        self._storage = InMemoryStorage()
+        self._study_id = 0
+        self._problem: Problem | None = None
+        self._distributions: dict[str, BaseDistribution] = {}
+        # One entry per history trial, in history order.
+        self._names: list[str] = []
+        self._assignments: list[dict[str, Value]] = []
+        self._outcomes: list[_Outcome] = []
+        self._ids: list[int | None] = []  # the optuna trial id; None for a trial left out (outside the space)
+        self._states: list[tuple[TrialState, list[float] | None] | None] = []
+        self._asked: int | None = None  # the trial id of the point asked last, until bound
+        self._answer: dict[str, Value] | None = None  # what the caller answered with it
+
+    def ask(self, problem: Problem, history: Sequence[Trial], sampler: BaseSampler) -> dict[str, Value]:
+        """What ``_optuna.ask(problem, history, sampler)`` returns; call ``answered`` with the decision next."""
+        trials = list(history[0 : len(history)])
+        if not self._update(problem, trials):
+            self._rebuild(problem, trials)
+        assert self._study is not None
+        self._study.sampler = sampler
+        asked = self._study.ask(self._distributions)
+        self._asked, self._answer = asked._trial_id, None
+        return back(problem.parameters, asked.params)
+
+    def answered(self, assignments: Mapping[str, Value] | None) -> None:
+        """The assignments the caller suggested from the last ``ask``; None when it suggested nothing."""
+        if assignments is None or self._asked is None:
+            self._forget()
+        else:
+            self._answer = dict(assignments)
+
+    def _forget(self) -> None:
+        self._study, self._problem = None, None
+
+    def _rebuild(self, problem: Problem, trials: list[Trial]) -> None:
+        self.rebuilds += 1
+        self._study, self._storage, self._study_id = new_study(problem, optuna.samplers.RandomSampler())
+        self._problem = problem
+        self._distributions = {p.name: distribution(p) for p in problem.parameters}
+        self._names, self._assignments, self._outcomes, self._ids, self._states = [], [], [], [], []
+        self._asked = self._answer = None
+        self._append(trials, datetime.now())
+
+    def _append(self, trials: Sequence[Trial], now: datetime) -> None:
+        assert self._problem is not None
+        for trial in trials:
+            params = optuna_params(self._problem.parameters, self._distributions, trial.assignments)
+            trial_id = state = None
+            if params is not None:
+                frozen = frozen_trial(trial, params, self._distributions, self._problem, now=now)
+                trial_id = self._storage.create_new_trial(self._study_id, template_trial=frozen)
+                state = (frozen.state, frozen.values)
+            self._keep(trial, trial_id, state)
+
+    def _keep(self, trial: Trial, trial_id: int | None, state: tuple[TrialState, list[float] | None] | None) -> None:
+        self._names.append(trial.name)
+        self._assignments.append(dict(trial.assignments))
+        self._outcomes.append(_outcome(trial))
+        self._ids.append(trial_id)
+        self._states.append(state)
+
+    def _update(self, problem: Problem, trials: list[Trial]) -> bool:
+        """Bring the kept study up to date with ``trials``; False on any doubt (then it must be rebuilt)."""
+        if self._study is None or problem != self._problem or self._asked is None or self._answer is None:
+            return False
+        kept = len(self._names)
+        if len(trials) <= kept:  # shorter, or the asked point never became a trial
+            return False
+        old = trials[:kept]
+        if [t.name for t in old] != self._names or [t.assignments for t in old] != self._assignments:
+            return False
+        outcomes = [_outcome(t) for t in old]
+        if outcomes != self._outcomes:
+            for i, (now, before) in enumerate(zip(outcomes, self._outcomes, strict=True)):
+                if now != before and not self._finish(i, trials[i]):
+                    return False
+        if not self._bind(trials[kept]):
+            return False
+        self._append(trials[kept + 1 :], datetime.now())
+        return True
+
+    def _finish(self, index: int, trial: Trial) -> bool:
+        """Apply a kept trial's new outcome: RUNNING -> COMPLETE/FAIL, or nothing optuna can see."""
+        assert self._problem is not None
+        self._outcomes[index] = _outcome(trial)
+        trial_id, before = self._ids[index], self._states[index]
+        if trial_id is None or before is None:
+            return True
+        state, values = _state(trial, self._problem)
+        if (state, values) == before:
+            return True
+        if before[0] is not TrialState.RUNNING or not state.is_finished():
+            return False
+        self._storage.set_trial_state_values(trial_id, state, values)
+        self._states[index] = (state, values)
+        return True
+
+    def _bind(self, trial: Trial) -> bool:
+        """Make the asked trial the optuna trial of history ``trial``, the suggestion the engine inserted."""
+        assert self._problem is not None and self._asked is not None and self._answer is not None
+        parameters, distributions = self._problem.parameters, self._distributions
+        params = optuna_params(parameters, distributions, trial.assignments)
+        if params is None or params != optuna_params(parameters, distributions, self._answer):
+            return False
+        asked, self._asked, self._answer = self._asked, None, None
+        held = self._storage.get_trial(asked).params
+        for name, value in params.items():
+            if held[name] != value:
+                dist = distributions[name]
+                self._storage.set_trial_param(asked, name, dist.to_internal_repr(value), dist)
+        state, values = _state(trial, self._problem)
+        if state.is_finished():
+            self._storage.set_trial_state_values(asked, state, values)
+        self._keep(trial, asked, (state, values))
+        return True
