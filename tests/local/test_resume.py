@@ -88,7 +88,7 @@ def test_ctrl_c_stops_trials_and_leaves_the_experiment_resumable(
         trials = store.list_trials("default", "stopped")
         experiment = store.get_experiment("default", "stopped")
     assert experiment.condition is ExperimentCondition.RUNNING
-    assert all(t.status.terminal for t in trials), "no trial may be left running"
+    assert all(t.status.terminal for t in trials), [(t.name, t.status, t.reason, t.runner) for t in trials]
     assert any(t.reason == REASON_INTERRUPTED for t in trials)
 
     assert main(["resume", "stopped", "-q"]) == _exit.SUCCEEDED
