@@ -28,6 +28,7 @@ from katib_flows.engine import (
     claim_next_trial,
     evaluate_experiment,
     experiment_of,
+    interrupt_trial,
 )
 from katib_flows.local._early import EarlyStopping
 from katib_flows.local._process import DEFAULT_GRACE_SECONDS
@@ -110,6 +111,7 @@ class LocalRun:
             self._stop(INTERRUPTED)
             for thread in threads:
                 thread.join()
+            self._interrupt_leftovers()
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
@@ -171,6 +173,13 @@ class LocalRun:
             self._wake.notify_all()
         for run in running:
             run.stop(self._stop_reason or reason)
+
+    def _interrupt_leftovers(self) -> None:
+        """After Ctrl-C, no trial of this runner may stay active: one claimed as the stop came in is
+        marked interrupted here (it does not count, and ``resume`` runs it again)."""
+        for left in self.store.active_trials(self.namespace, self.name):
+            if left.runner == self.runner:
+                interrupt_trial(self.store, self.namespace, left.name, "the run was interrupted; it runs again")
 
     def _end_by_deadline(self) -> None:
         record = self.store.get_experiment(self.namespace, self.name)
