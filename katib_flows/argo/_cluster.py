@@ -54,23 +54,28 @@ class FolderWorkflows:
         return body
 
 
+def kube_client() -> Any:
+    """The ``kubernetes.client`` module, configured in-cluster (a pod's ServiceAccount) or else from the
+    kubeconfig (``KUBECONFIG``); ``ClusterError`` when neither works or the client is not installed."""
+    try:
+        from kubernetes import client, config
+    except ImportError as exc:
+        raise ClusterError("the kubernetes client is not installed: pip install kubernetes") from exc
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        try:
+            config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))
+        except (config.ConfigException, OSError) as exc:
+            raise ClusterError(f"no Kubernetes configuration: not in a pod, and no usable kubeconfig ({exc})") from exc
+    return client
+
+
 class KubernetesWorkflows:
     """Workflows through the Kubernetes API (``CustomObjectsApi``)."""
 
     def __init__(self) -> None:
-        try:
-            from kubernetes import client, config
-        except ImportError as exc:
-            raise ClusterError("the kubernetes client is not installed: pip install kubernetes") from exc
-        try:
-            config.load_incluster_config()
-        except config.ConfigException:
-            try:
-                config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))
-            except (config.ConfigException, OSError) as exc:
-                raise ClusterError(
-                    f"no Kubernetes configuration: not in a pod, and no usable kubeconfig ({exc})"
-                ) from exc
+        client = kube_client()
         self._api = client.CustomObjectsApi()
 
     def get(self, namespace: str, name: str) -> dict[str, Any]:

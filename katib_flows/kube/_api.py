@@ -10,10 +10,10 @@ temporary one (the step fails and Argo retries it; the retried step finds the sa
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any, cast
 
+from katib_flows.argo._cluster import kube_client
 from katib_flows.errors import ClusterError, SpecError
 
 #: kind -> plural for the kinds a trial template usually holds (DESIGN.md section 5); others use discovery.
@@ -48,19 +48,7 @@ class KubeApi:
     """One client for one step; methods raise ``ClusterError`` only."""
 
     def __init__(self) -> None:
-        try:
-            from kubernetes import client, config
-        except ImportError as exc:
-            raise ClusterError("the kubernetes client is not installed: pip install kubernetes") from exc
-        try:
-            config.load_incluster_config()
-        except config.ConfigException:
-            try:
-                config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))
-            except (config.ConfigException, OSError) as exc:
-                raise ClusterError(
-                    f"no Kubernetes configuration: not in a pod, and no usable kubeconfig ({exc})"
-                ) from exc
+        client = kube_client()
         self._objects = client.CustomObjectsApi()
         self._core = client.CoreV1Api()
         self._plurals: dict[tuple[str, str], str] = {}
