@@ -20,13 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from katib_flows.engine import finish_trial, interrupt_trial
+from katib_flows.engine import interrupt_trial
 from katib_flows.errors import ClusterError, SpecError
 from katib_flows.kube._api import InvalidObjectError, KubeApi
 from katib_flows.kube._conditions import Condition, Outcome
 from katib_flows.kube._logs import LogFollower, infrastructure_fault
 from katib_flows.local import INTERRUPTED, REASON_EARLY_STOPPED, Collection, EarlyStopping
 from katib_flows.local._command import trial_parameters
+from katib_flows.local._trial import TrialRecording
 from katib_flows.spec import Experiment, find_container, render_object
 from katib_flows.spec._kinds import PRIMARY_POD_LABELS, SUCCESS_FAILURE_CONDITIONS
 from katib_flows.store import MetricLog, Store, TrialRecord, TrialStatus
@@ -68,7 +69,7 @@ class Timing:
     drain_seconds: float = 30.0
 
 
-class KubeTrial:
+class KubeTrial(TrialRecording):
     def __init__(
         self,
         store: Store,
@@ -286,16 +287,3 @@ class KubeTrial:
     def _say(self, line: str) -> None:
         if self.on_line is not None:
             self.on_line(line)
-
-    def _check_early(self, curve: dict[int, float]) -> None:
-        assert self.early is not None
-        reason = self.early.check(self.trial.name, curve)
-        if reason is not None and self._early_reason is None:
-            self._early_reason = reason
-            self.stop(REASON_EARLY_STOPPED)
-
-    def _finish(
-        self, status: TrialStatus, reason: str = "", message: str = "", logs: list[MetricLog] | None = None
-    ) -> TrialRecord:
-        return finish_trial(self.store, self.namespace, self.trial.name, status, reason=reason, message=message,
-                            experiment=self.experiment_name, logs=logs or ())  # fmt: skip

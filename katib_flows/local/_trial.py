@@ -29,7 +29,35 @@ from katib_flows.store import MetricLog, Store, TrialRecord, TrialStatus
 INTERRUPTED = "interrupted"
 
 
-class LocalTrial:
+class TrialRecording:
+    """What the local and the Kubernetes trial runners share: record an outcome through the engine, and stop
+    a trial the early-stopping rule gives up on (the first reason wins)."""
+
+    store: Store
+    namespace: str
+    experiment_name: str
+    trial: TrialRecord
+    early: EarlyStopping | None
+    _early_reason: str | None
+
+    def stop(self, reason: str) -> None:
+        raise NotImplementedError
+
+    def _check_early(self, curve: dict[int, float]) -> None:
+        assert self.early is not None
+        reason = self.early.check(self.trial.name, curve)
+        if reason is not None and self._early_reason is None:
+            self._early_reason = reason
+            self.stop(REASON_EARLY_STOPPED)
+
+    def _finish(
+        self, status: TrialStatus, reason: str = "", message: str = "", logs: list[MetricLog] | None = None
+    ) -> TrialRecord:
+        return finish_trial(self.store, self.namespace, self.trial.name, status, reason=reason, message=message,
+                            experiment=self.experiment_name, logs=logs or ())  # fmt: skip
+
+
+class LocalTrial(TrialRecording):
     def __init__(
         self,
         store: Store,
@@ -111,24 +139,3 @@ class LocalTrial:
         if self.early is not None and finished.status is TrialStatus.SUCCEEDED:
             self.early.succeeded(self.trial.name, self.collection.curve)
         return finished
-
-    def _check_early(self, curve: dict[int, float]) -> None:
-        assert self.early is not None
-        reason = self.early.check(self.trial.name, curve)
-        if reason is not None and self._early_reason is None:
-            self._early_reason = reason
-            self.stop(REASON_EARLY_STOPPED)
-
-    def _finish(
-        self, status: TrialStatus, reason: str = "", message: str = "", logs: list[MetricLog] | None = None
-    ) -> TrialRecord:
-        return finish_trial(
-            self.store,
-            self.namespace,
-            self.trial.name,
-            status,
-            reason=reason,
-            message=message,
-            experiment=self.experiment_name,
-            logs=logs or (),
-        )
