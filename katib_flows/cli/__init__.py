@@ -25,7 +25,14 @@ from katib_flows.cli._run import resume
 from katib_flows.cli._run import run as run_command
 from katib_flows.cli._step import step
 from katib_flows.cli._submit import submit, watch
-from katib_flows.errors import AlreadyExistsError, KatibFlowsError, NotFoundError, SpecError, StoreError
+from katib_flows.errors import (
+    AlreadyExistsError,
+    ClusterError,
+    KatibFlowsError,
+    NotFoundError,
+    SpecError,
+    StoreError,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -72,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SpecError, StoreError, AlreadyExistsError) as exc:
         click.echo(f"error: {exc}", err=True)
         return _exit.BAD_INPUT
+    except ClusterError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return _exit.CLUSTER_ERROR
     except KatibFlowsError as exc:
         click.echo(f"error: {exc}", err=True)
         return _exit.INTERNAL_ERROR

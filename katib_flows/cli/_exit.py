@@ -13,6 +13,7 @@ GOAL_NOT_REACHED = 4
 NOT_FOUND = 5
 """The experiment or trial named does not exist in that namespace."""
 CLUSTER_ERROR = 6
-"""Argo Server (``submit``, ``watch``) could not be reached or refused the request; the message says why."""
+"""Argo Server (``submit``, ``watch``) or the Kubernetes API (``step trial``) could not be reached or refused the
+request; the message says why (a step that fails so is retried by Argo)."""
 INTERRUPTED = 130
 """Stopped by Ctrl-C or SIGTERM; the experiment can be resumed."""

@@ -227,7 +227,7 @@ def _submitted_line(submitted: Submitted) -> str:
 
 @contextmanager
 def _cluster_errors() -> Iterator[None]:
-    """Argo Server's refusals and an ended Workflow as one line and a named exit code."""
+    """An ended Workflow as one line and its exit code (``main`` turns Argo Server's refusals into CLUSTER_ERROR)."""
     from katib_flows.argo import WorkflowEndedError
 
     try:
@@ -235,9 +235,6 @@ def _cluster_errors() -> Iterator[None]:
     except WorkflowEndedError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(_exit.EXPERIMENT_FAILED) from None
-    except ClusterError as exc:
-        click.echo(f"error: {exc}", err=True)
-        raise SystemExit(_exit.CLUSTER_ERROR) from None
 
 
 def _follow(

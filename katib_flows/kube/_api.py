@@ -154,8 +154,8 @@ class LogStream:
         if self._response is None:
             return
         split = LineSplitter()
-        try:
-            for chunk in self._response.stream(4096, decode_content=True):
+        try:  # read1: what has arrived so far (``stream`` would wait for 4 KiB of a quiet trial's log)
+            while chunk := self._response.read1(4096, decode_content=True):
                 yield from split.push(chunk)
             yield from split.flush()
         except Exception as exc:  # a reset or closed connection: the caller reads again from where it was

@@ -25,12 +25,12 @@ from katib_flows.errors import ClusterError, SpecError
 from katib_flows.kube._api import InvalidObjectError, KubeApi
 from katib_flows.kube._conditions import Condition, Outcome
 from katib_flows.kube._logs import LogFollower, infrastructure_fault
-from katib_flows.local import INTERRUPTED, REASON_EARLY_STOPPED, Collection, EarlyStopping
+from katib_flows.local import Collection, EarlyStopping
 from katib_flows.local._command import trial_parameters
 from katib_flows.local._trial import TrialRecording
 from katib_flows.spec import Experiment, find_container, render_object
 from katib_flows.spec._kinds import PRIMARY_POD_LABELS, SUCCESS_FAILURE_CONDITIONS
-from katib_flows.store import MetricLog, Store, TrialRecord, TrialStatus
+from katib_flows.store import Store, TrialRecord, TrialStatus
 
 #: kind -> the label its controller puts on the pods it creates, valued with the object's name.
 JOB_NAME_LABELS = {
@@ -104,7 +104,7 @@ class KubeTrial(TrialRecording):
         self._failed_to_start: str | None = None
         self._stop_reason: str | None = None
         self._early_reason: str | None = None
-        self._stopped = threading.Event()
+        self._stop_requested = threading.Event()
         self._lock = threading.Lock()
 
     # start ------------------------------------------------------------------------------------------------
@@ -190,7 +190,7 @@ class KubeTrial(TrialRecording):
         """Stop the trial (its object is deleted by ``wait``); the first reason given wins. Signal-safe."""
         with self._lock:
             self._stop_reason = self._stop_reason or reason
-        self._stopped.set()
+        self._stop_requested.set()
 
     def wait(self) -> TrialRecord:
         """Follow the object until a condition is met or the trial is stopped; record and return the outcome."""
@@ -210,7 +210,8 @@ class KubeTrial(TrialRecording):
         if verdict is None:  # stopped: delete first, so that it stops
             self._delete()
             follower.stop()
-            return self._stopped_outcome(self.collection.finish())
+            rows = self.collection.finish()
+            return self._stopped(self._stop_reason or "", rows, "the step was stopped; the trial runs again")
         if verdict[0] == "gone":
             follower.stop()
             self.collection.finish()
@@ -246,9 +247,9 @@ class KubeTrial(TrialRecording):
         """Poll the object: ("failed" | "succeeded" | "gone", outcome), or None when stopped."""
         assert self.failure is not None and self.success is not None
         api_version, kind, name = self.body["apiVersion"], self.body["kind"], self.body["metadata"]["name"]
-        while not self._stopped.is_set():
+        while not self._stop_requested.is_set():
             found = self.api.get(api_version, kind, self.namespace, name)
-            if self._stopped.is_set():
+            if self._stop_requested.is_set():
                 break
             if found is None:
                 return "gone", Outcome()
@@ -258,7 +259,7 @@ class KubeTrial(TrialRecording):
             outcome = self.success.check(found)
             if outcome is not None:
                 return "succeeded", outcome
-            self._stopped.wait(self.timing.poll_seconds)
+            self._stop_requested.wait(self.timing.poll_seconds)
         return None
 
     def _workload(self, outcome: Outcome, what: str) -> str:
@@ -270,15 +271,6 @@ class KubeTrial(TrialRecording):
         meta = self.body["metadata"]
         self.api.delete(self.body["apiVersion"], self.body["kind"], self.namespace, meta["name"])
         self._say(f"katib-flows: deleted {self.body['kind']} {self.namespace}/{meta['name']}")
-
-    def _stopped_outcome(self, rows: list[MetricLog]) -> TrialRecord:
-        reason = self._stop_reason
-        if reason == REASON_EARLY_STOPPED and self._early_reason:
-            return self._finish(TrialStatus.EARLY_STOPPED, REASON_EARLY_STOPPED, self._early_reason, rows)
-        if reason == INTERRUPTED:
-            interrupt_trial(self.store, self.namespace, self.trial.name, "the step was stopped; the trial runs again")
-            return self.store.get_trial(self.namespace, self.trial.name)
-        return self._finish(TrialStatus.KILLED, reason or "", "stopped because the experiment ended", rows)
 
     def _line(self, line: str) -> None:
         self.collection.line(line)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from katib_flows.errors import TrialCommandError
 
+#: The stop reason of a trial that ran past its ``activeDeadlineSeconds``.
+DEADLINE_EXCEEDED = "DeadlineExceeded"
 DEFAULT_GRACE_SECONDS = 5.0
 TAIL_LINES = 20
 
@@ -65,7 +67,6 @@ class TrialProcess:
         self.pid = self._popen.pid
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.stop_reason: str | None = None
-        self.timed_out = False
         self._timer: threading.Timer | None = None
         if command.timeout:
             self._timer = threading.Timer(command.timeout, self._time_out)
@@ -102,8 +103,7 @@ class TrialProcess:
         killer.start()
 
     def _time_out(self) -> None:
-        self.timed_out = True
-        self.stop("the trial ran longer than its activeDeadlineSeconds")
+        self.stop(DEADLINE_EXCEEDED)
 
     def _signal(self, sig: signal.Signals) -> None:
         # To the group even when the leader has exited: what it started may still run.

@@ -21,7 +21,7 @@ from katib_flows.local._checkpoint import prepare_checkpoint
 from katib_flows.local._collect import Collection
 from katib_flows.local._command import trial_command
 from katib_flows.local._early import REASON_EARLY_STOPPED, EarlyStopping
-from katib_flows.local._process import DEFAULT_GRACE_SECONDS, TrialProcess
+from katib_flows.local._process import DEADLINE_EXCEEDED, DEFAULT_GRACE_SECONDS, TrialProcess
 from katib_flows.spec import Experiment
 from katib_flows.store import MetricLog, Store, TrialRecord, TrialStatus
 
@@ -49,6 +49,16 @@ class TrialRecording:
         if reason is not None and self._early_reason is None:
             self._early_reason = reason
             self.stop(REASON_EARLY_STOPPED)
+
+    def _stopped(self, reason: str, rows: list[MetricLog], interrupted: str) -> TrialRecord:
+        """The outcome of a trial stopped for ``reason``: EarlyStopped, interrupted (it runs again, ``interrupted``
+        says why) or Killed because the experiment ended."""
+        if reason == REASON_EARLY_STOPPED and self._early_reason:
+            return self._finish(TrialStatus.EARLY_STOPPED, REASON_EARLY_STOPPED, self._early_reason, rows)
+        if reason == INTERRUPTED:
+            interrupt_trial(self.store, self.namespace, self.trial.name, interrupted)
+            return self.store.get_trial(self.namespace, self.trial.name)
+        return self._finish(TrialStatus.KILLED, reason, "stopped because the experiment ended", rows)
 
     def _finish(
         self, status: TrialStatus, reason: str = "", message: str = "", logs: list[MetricLog] | None = None
@@ -121,17 +131,11 @@ class LocalTrial(TrialRecording):
                 self.on_line(line)
         code = process.wait()
         rows = self.collection.finish()
-        if process.stop_reason == REASON_EARLY_STOPPED and self._early_reason:
-            return self._finish(TrialStatus.EARLY_STOPPED, REASON_EARLY_STOPPED, self._early_reason, rows)
-        if process.stop_reason == INTERRUPTED:
-            interrupt_trial(self.store, self.namespace, self.trial.name, "the run was interrupted; it runs again")
-            return self.store.get_trial(self.namespace, self.trial.name)
-        if process.timed_out:
+        if process.stop_reason == DEADLINE_EXCEEDED:
             message = "the trial exceeded activeDeadlineSeconds"
-            return self._finish(TrialStatus.FAILED, "DeadlineExceeded", message, rows)
+            return self._finish(TrialStatus.FAILED, DEADLINE_EXCEEDED, message, rows)
         if process.stop_reason is not None:
-            message = "stopped because the experiment ended"
-            return self._finish(TrialStatus.KILLED, process.stop_reason, message, rows)
+            return self._stopped(process.stop_reason, rows, "the run was interrupted; it runs again")
         if code != 0:
             tail = "\n".join(process.tail)
             return self._finish(TrialStatus.FAILED, "TrialFailed", f"exit code {code}; last output:\n{tail}", rows)

@@ -14,7 +14,9 @@ What the "controllers" do is a ``Script`` per created object: the fake makes the
 labels the kind's real controller sets), serves the script's log lines, and only after the whole log has
 been served marks the pod and the object finished (``Complete``/``Succeeded`` or ``Failed`` conditions).
 A script without an outcome keeps its log stream open until the object is deleted, like a trial that is
-still training. Every request is recorded for the tests to inspect.
+still training. Logs are sent as HTTP/1.0 bodies that end when the connection closes, with no chunking: a
+client that waits for a full buffer instead of taking what has arrived stalls here, where the real API
+server's chunked stream would hide it. Every request is recorded for the tests to inspect.
 """
 
 from __future__ import annotations

@@ -262,7 +262,7 @@ def test_forbidden_names_the_rbac_to_grant(
     cluster.init(experiment())
     name = cluster.suggest()
     api.fail_with = 403
-    assert cluster.trial(name) == _exit.INTERNAL_ERROR
+    assert cluster.trial(name) == _exit.CLUSTER_ERROR
     err = capsys.readouterr().err
     assert f"creating Job {NS}/{name}: the API server refused (403" in err and "manifests/base/rbac.yaml" in err
     with cluster.store() as store:
@@ -295,3 +295,57 @@ def test_the_step_as_a_process(cluster: Cluster, api: FakeApiServer) -> None:
     assert done.returncode == 0, done.stderr
     assert f"trial {name}: Succeeded (TrialSucceeded) objective=0.42" in done.stdout
     assert api.find(name) is None
+
+
+def test_a_step_retried_after_the_api_server_failed_follows_the_same_object_and_stores_no_row_twice(
+    cluster: Cluster, api: FakeApiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cluster.init(experiment())
+    name = cluster.suggest()
+    api.default_script = Script(lines=epochs([0.61, 0.74, 0.79]))
+    reads = 0
+
+    def unavailable_after_the_log(method: str, path: str) -> int | None:
+        nonlocal reads  # the API server goes away once the log was served: reading the Job fails
+        if method == "GET" and path.endswith(f"/jobs/{name}"):
+            reads += 1
+            return 503 if reads > 1 else None
+        return None
+
+    api.fail_with = unavailable_after_the_log
+    assert cluster.trial(name) == _exit.CLUSTER_ERROR
+    assert "503" in capsys.readouterr().err
+    with cluster.store() as store:
+        assert store.get_trial(NS, name).status is TrialStatus.RUNNING  # left for Argo's retry of the step
+    api.fail_with = None
+    assert cluster.trial(name) == 0  # Argo's retry: the same step again
+    with cluster.store() as store:
+        trial = store.get_trial(NS, name)
+        logs = store.get_observation_log(NS, name)
+    assert trial.status is TrialStatus.SUCCEEDED, trial
+    assert trial.objective_value == 0.79
+    assert [(row.metric, row.value) for row in logs if row.metric == "accuracy"] == [
+        ("accuracy", "0.61"), ("accuracy", "0.74"), ("accuracy", "0.79")]  # fmt: skip
+    assert [r.status for r in api.calls("POST", JOBS)] == [201, 409]
+    assert "created by an earlier attempt" in capsys.readouterr().out
+    assert api.find(name) is None
+
+
+def test_medianstop_stops_a_trial_below_the_median_and_deletes_its_object(cluster: Cluster, api: FakeApiServer) -> None:
+    exp = experiment(
+        earlyStopping={"algorithmName": "medianstop",
+                       "algorithmSettings": [{"name": "min_trials_required", "value": "2"},
+                                             {"name": "start_step", "value": "2"}]},
+    )  # fmt: skip
+    cluster.init(exp)
+    good = [cluster.suggest(lane=0), cluster.suggest(lane=1)]
+    for name, values in zip(good, ([0.8, 0.9, 0.95], [0.82, 0.91, 0.96]), strict=True):
+        api.scripts[name] = Script(lines=epochs(values))
+        assert cluster.trial(name) == 0
+    bad = cluster.suggest(lane=0, iteration=1)
+    api.scripts[bad] = Script(lines=epochs([0.1, 0.12, 0.15]), outcome=None)  # would train on
+    assert cluster.trial(bad) == 0
+    with cluster.store() as store:
+        trial = store.get_trial(NS, bad)
+    assert trial.status is TrialStatus.EARLY_STOPPED and trial.reason == "TrialEarlyStopped", trial
+    assert [d.path for d in api.calls("DELETE") if d.path.endswith(bad)] == [f"{JOBS}/{bad}"]
