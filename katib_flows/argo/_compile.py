@@ -25,6 +25,7 @@ from hera.workflows import (
     ClusterWorkflowTemplate,
     Container,
     Env,
+    ExistingVolume,
     Parameter,
     Resources,
     RetryStrategy,
@@ -38,6 +39,7 @@ from hera.workflows.models import Backoff, IntOrString, PodGC, ValueFrom
 
 from katib_flows.argo import _names as n
 from katib_flows.errors import CompileError
+from katib_flows.paths import CHECKPOINTS_ENV
 from katib_flows.spec import Experiment
 
 #: Retry a step that failed for a reason other than bad input (exit code 2): every verb is idempotent.
@@ -63,6 +65,8 @@ class StepOptions:
     trial_runner: str | None = None
     """None: the step's default (kubernetes: a Job or CRD per trial); ``local``: the trial's command runs
     inside the trial step's own container, which must then hold the training code (small CPU trials)."""
+    checkpoints_claim: str = n.DEFAULT_CHECKPOINTS_CLAIM
+    """The ReadWriteMany PersistentVolumeClaim of PBT checkpoints (experiments with ``suggestion_trial_dir``)."""
 
     def check(self) -> None:
         limit = n.MAX_DEPTH - 10
@@ -75,6 +79,8 @@ class StepOptions:
             raise CompileError("the step image must not be empty; pass --image REGISTRY/katib-flows:TAG")
         if self.trial_runner not in (None, "kubernetes", "local"):
             raise CompileError(f"the trial runner must be kubernetes or local, got {self.trial_runner!r}")
+        if not self.checkpoints_claim.strip():
+            raise CompileError("the checkpoints claim must not be empty; pass --checkpoints-claim NAME")
         if not self.db_secret.strip():
             raise CompileError("the store Secret name must not be empty; pass --db-secret NAME")
 
@@ -132,7 +138,7 @@ def compile_workflow(
         **_spec_fields(options, arguments),
     )
     with workflow:
-        _templates(options)
+        _templates(options, checkpoints=experiment.checkpoint_path is not None)
     built: dict[str, Any] = workflow.to_dict()
     return built
 
@@ -170,7 +176,7 @@ def compile_template(
         else WorkflowTemplate(name=name, namespace=namespace, labels=labels, annotations=annotations, **fields)
     )
     with template:
-        _templates(options)
+        _templates(options, checkpoints=False)
     built: dict[str, Any] = template.to_dict()
     return built
 
@@ -185,8 +191,9 @@ def _spec_fields(options: StepOptions, arguments: list[Parameter]) -> dict[str, 
     }
 
 
-def _templates(options: StepOptions) -> None:
-    """Declare every template inside the current hera Workflow context."""
+def _templates(options: StepOptions, *, checkpoints: bool) -> None:
+    """Declare every template inside the current hera Workflow context; ``checkpoints``: the trial step
+    mounts the claim of PBT checkpoints."""
     common = _Common(options)
     init = common.container(
         n.T_INIT,
@@ -209,7 +216,9 @@ def _templates(options: StepOptions) -> None:
         ["--trial", "{{inputs.parameters.trial}}", "--workflow", "{{workflow.name}}",
          "--workflow-uid", "{{workflow.uid}}"],
         inputs=["trial"],
-        env=[Env(name=n.TRIAL_RUNNER_ENV, value=options.trial_runner)] if options.trial_runner else [],
+        env=_trial_env(options, checkpoints),
+        volumes=[ExistingVolume(name="checkpoints", claim_name=options.checkpoints_claim,
+                                mount_path=n.CHECKPOINTS_MOUNT)] if checkpoints else [],
     )  # fmt: skip
     common.container(
         n.T_FINISH,
@@ -249,6 +258,16 @@ def _templates(options: StepOptions) -> None:
         )
 
 
+def _trial_env(options: StepOptions, checkpoints: bool) -> list[Env]:
+    env = [Env(name=n.IMAGE_ENV, value=options.image)]
+    if options.trial_runner:
+        env.append(Env(name=n.TRIAL_RUNNER_ENV, value=options.trial_runner))
+    if checkpoints:
+        env += [Env(name=n.CHECKPOINTS_CLAIM_ENV, value=options.checkpoints_claim),
+                Env(name=CHECKPOINTS_ENV, value=n.CHECKPOINTS_MOUNT)]  # fmt: skip
+    return env
+
+
 @dataclass(frozen=True)
 class _Common:
     options: StepOptions
@@ -262,6 +281,7 @@ class _Common:
         inputs: list[str] = (),  # type: ignore[assignment]
         outputs: list[str] = (),  # type: ignore[assignment]
         env: list[Env] = (),  # type: ignore[assignment]
+        volumes: list[ExistingVolume] = (),  # type: ignore[assignment]
     ) -> Container:
         """A step container: ``katib-flows step VERB --experiment E --namespace NS ... --outputs DIR``."""
         return Container(
@@ -284,4 +304,5 @@ class _Common:
             outputs=[Parameter(name=o, value_from=ValueFrom(path=f"{n.OUTPUTS_DIR}/{o}")) for o in outputs] or None,
             resources=_RESOURCES,
             retry_strategy=_RETRY,
+            volumes=volumes or None,
         )

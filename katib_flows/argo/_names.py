@@ -51,6 +51,13 @@ SPEC_ENV = "KATIB_FLOWS_EXPERIMENT_SPEC"
 TRIAL_RUNNER_ENV = "KATIB_FLOWS_TRIAL_RUNNER"
 #: The store URL (the CLI's ``--db`` reads it too).
 DB_ENV = "KATIB_FLOWS_DB"
+#: The step image, told to the trial step: the metrics collector sidecar of File and TensorFlowEvent runs it.
+IMAGE_ENV = "KATIB_FLOWS_IMAGE"
+#: PBT checkpoints (``suggestion_trial_dir``) on a cluster: the ReadWriteMany PersistentVolumeClaim that the
+#: trial step mounts at CHECKPOINTS_MOUNT (``KATIB_FLOWS_CHECKPOINTS`` there) and the trials mount sub-paths of.
+CHECKPOINTS_CLAIM_ENV = "KATIB_FLOWS_CHECKPOINTS_CLAIM"
+DEFAULT_CHECKPOINTS_CLAIM = "katib-flows-checkpoints"
+CHECKPOINTS_MOUNT = "/var/lib/katib-flows/checkpoints"
 
 # Labels and annotations.
 L_MANAGED_BY = "app.kubernetes.io/managed-by"

@@ -25,15 +25,46 @@ _MANAGED_MARK = '"katib-flows"'  # every compiled file carries app.kubernetes.io
 
 @dataclass(frozen=True)
 class _Settings:
-    image: str | None
-    db_secret: str | None
-    service_account: str | None
-    generation_iterations: int | None
     fmt: str
     namespace: str | None
     generate_name: bool
     schema: Path | None
+    image: str | None = None
+    db_secret: str | None = None
+    service_account: str | None = None
+    generation_iterations: int | None = None
     trial_runner: str | None = None
+    checkpoints_claim: str | None = None
+
+
+#: How the steps run (``compile`` and ``submit``); each becomes the _Settings field of its name.
+_STEP_OPTIONS = [
+    click.option("--image", help="Image of the steps (default: this release's katib-flows image)."),
+    click.option("--db-secret", help="Secret holding the store URL under key `url` (default: katib-flows-db)."),
+    click.option("--service-account", help="ServiceAccount of the steps (default: katib-flows-workflow)."),
+    click.option(
+        "--generation-iterations",
+        type=click.IntRange(1, 90),
+        help="Lane iterations per Workflow generation (default and most: 90).",
+    ),
+    click.option(
+        "--trial-runner",
+        type=click.Choice(["kubernetes", "local"]),
+        help="kubernetes (default): a Job/CRD per trial; local: run the trial's command inside the step's container.",
+    ),
+    click.option(
+        "--checkpoints-claim",
+        metavar="PVC",
+        help="PBT (suggestion_trial_dir): the ReadWriteMany PersistentVolumeClaim of the trials' checkpoints "
+        "(default: katib-flows-checkpoints).",
+    ),
+]
+
+
+def step_options(fn: Any) -> Any:
+    for option in reversed(_STEP_OPTIONS):
+        fn = option(fn)
+    return fn
 
 
 @click.command("compile")
@@ -48,19 +79,7 @@ class _Settings:
 @click.option("--check", is_flag=True, help="With --all: write nothing, fail if DIR/compiled/ is stale.")
 @click.option("--name", help="Experiment (and Workflow) name; default: metadata.name, else the file's name.")
 @click.option("--namespace", "-n", help="metadata.namespace of the Workflow; default: the Experiment's, else none.")
-@click.option("--image", help="Image of the steps (default: this release's katib-flows image).")
-@click.option("--db-secret", help="Secret holding the store URL under key `url` (default: katib-flows-db).")
-@click.option("--service-account", help="ServiceAccount of the steps (default: katib-flows-workflow).")
-@click.option(
-    "--generation-iterations",
-    type=click.IntRange(1, 90),
-    help="Lane iterations per Workflow generation (default and most: 90).",
-)
-@click.option(
-    "--trial-runner",
-    type=click.Choice(["kubernetes", "local"]),
-    help="kubernetes (default): a Job/CRD per trial; local: run the trial's command inside the step's container.",
-)
+@step_options
 @click.option("--generate-name", is_flag=True, help="Write generateName: NAME- so the file can be submitted again.")
 @click.option("--output", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 @click.option(
@@ -76,19 +95,13 @@ def compile_command(
     check: bool,
     name: str | None,
     namespace: str | None,
-    image: str | None,
-    db_secret: str | None,
-    service_account: str | None,
-    generation_iterations: int | None,
-    trial_runner: str | None,
     generate_name: bool,
     fmt: str,
     schema: Path | None,
+    **step: Any,
 ) -> None:
     """Compile a Katib Experiment into an Argo Workflow (YAML or JSON), or a folder of them (--all)."""
-    settings = _Settings(
-        image, db_secret, service_account, generation_iterations, fmt, namespace, generate_name, schema, trial_runner
-    )
+    settings = _Settings(fmt, namespace, generate_name, schema, **step)
     if folder is not None:
         if file is not None or out is not None or name is not None:
             raise click.UsageError("--all DIR takes no FILE, --out or --name: each file is named after itself")
@@ -155,7 +168,14 @@ def compiled_workflow(document: dict[str, Any], file: Path, settings: _Settings,
         service_account=settings.service_account or defaults.service_account,
         generation_iterations=settings.generation_iterations or defaults.generation_iterations,
         trial_runner=settings.trial_runner,
+        checkpoints_claim=settings.checkpoints_claim or defaults.checkpoints_claim,
     )
+    if rechecked.experiment.checkpoint_path is not None:
+        click.echo(
+            f"{source}: note: trials keep PBT checkpoints on PersistentVolumeClaim {options.checkpoints_claim} "
+            "(ReadWriteMany) in the Workflow's namespace; the tenant overlay of manifests/ creates it",
+            err=True,
+        )
     workflow = argo.compile_workflow(
         rechecked.experiment, name=name, namespace=namespace, options=options, generate_name=settings.generate_name
     )

@@ -21,6 +21,7 @@ import click
 
 from katib_flows.cli import _exit
 from katib_flows.cli._common import db_option, namespace_option, open_store
+from katib_flows.cli._compile import step_options
 from katib_flows.cli._output import emit, output_option
 from katib_flows.errors import ClusterError, NotFoundError
 from katib_flows.paths import resolve_db_url
@@ -80,17 +81,7 @@ def _options(options: list[Any]) -> Callable[[Any], Any]:
     "--namespace", "-n", envvar="KATIB_FLOWS_NAMESPACE", help="Namespace; default: metadata.namespace, else default."
 )
 @_options(_argo_options)
-@click.option("--image", help="Image of the steps (default: this release's katib-flows image).")
-@click.option("--db-secret", help="Secret holding the store URL under key `url` (default: katib-flows-db).")
-@click.option("--service-account", help="ServiceAccount of the steps (default: katib-flows-workflow).")
-@click.option(
-    "--trial-runner",
-    type=click.Choice(["kubernetes", "local"]),
-    help="kubernetes (default): a Job/CRD per trial; local: run the trial's command inside the step's container.",
-)
-@click.option(
-    "--generation-iterations", type=click.IntRange(1, 90), help="Lane iterations per Workflow generation (max 90)."
-)
+@step_options
 @click.option("--wait/--no-wait", default=False, show_default=True, help="Follow the experiment until it ends.")
 @db_option
 @_options(_follow_options)
@@ -102,16 +93,12 @@ def submit(
     argo_server: str | None,
     token: str | None,
     insecure: bool,
-    image: str | None,
-    db_secret: str | None,
-    service_account: str | None,
-    trial_runner: str | None,
-    generation_iterations: int | None,
     wait: bool,
     db_url: str | None,
     interval: float,
     quiet: bool,
     output: str,
+    **step: Any,
 ) -> None:
     """Compile an Experiment and submit it to Argo Server as a Workflow (--wait: follow it to its end)."""
     from katib_flows import argo
@@ -125,17 +112,7 @@ def submit(
         click.echo(warning.format(), err=True)
     document = checked.experiment.dump()
     namespace = namespace or document.get("metadata", {}).get("namespace") or "default"
-    settings = _Settings(
-        image=image,
-        db_secret=db_secret,
-        service_account=service_account,
-        generation_iterations=generation_iterations,
-        fmt="json",
-        namespace=namespace,
-        generate_name=False,
-        schema=None,
-        trial_runner=trial_runner,
-    )
+    settings = _Settings(fmt="json", namespace=namespace, generate_name=False, schema=None, **step)
     workflow = compiled_workflow(document, file, settings, name=name)
     experiment = str(workflow["metadata"]["name"])
     with _cluster_errors():

@@ -43,11 +43,13 @@ def run_trial(
     trial: TrialRunner
     poll = _poll_seconds()
     if runner == "kubernetes":
-        from katib_flows.kube import KubeApi, KubeTrial, Owner, Timing
+        from katib_flows.argo._names import CHECKPOINTS_CLAIM_ENV, IMAGE_ENV
+        from katib_flows.kube import KubeApi, KubeTrial, Owner, PodExtras, Timing
 
+        extras = PodExtras(image=os.environ.get(IMAGE_ENV), checkpoint_claim=os.environ.get(CHECKPOINTS_CLAIM_ENV))
         trial = KubeTrial(
             store, namespace, experiment_name, experiment, record, api=KubeApi(), owner=Owner(workflow, workflow_uid),
-            early=early, on_line=click.echo, timing=Timing(poll_seconds=poll) if poll else Timing(),
+            early=early, on_line=click.echo, timing=Timing(poll_seconds=poll) if poll else Timing(), extras=extras,
         )  # fmt: skip
     else:
         from katib_flows.local import LocalTrial

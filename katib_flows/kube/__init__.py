@@ -7,7 +7,7 @@ imports the ``kubernetes`` client (in ``_api``, inside functions, so importing t
 from katib_flows.kube._api import InvalidObjectError, KubeApi
 from katib_flows.kube._conditions import Condition, ConditionError, Outcome
 from katib_flows.kube._logs import LogFollower, infrastructure_fault
-from katib_flows.kube._trial import JOB_NAME_LABELS, KubeTrial, Owner, Timing
+from katib_flows.kube._trial import JOB_NAME_LABELS, KubeTrial, Owner, PodExtras, Timing
 
 __all__ = [
     "JOB_NAME_LABELS",
@@ -19,6 +19,7 @@ __all__ = [
     "LogFollower",
     "Outcome",
     "Owner",
+    "PodExtras",
     "Timing",
     "infrastructure_fault",
 ]

@@ -105,7 +105,8 @@ class LogFollower:
 
     def _started(self, pod: dict[str, Any]) -> bool:
         """Whether the primary container has run at all: the log API refuses a container still waiting."""
-        for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        status_of = pod.get("status") or {}
+        for status in [*(status_of.get("initContainerStatuses") or []), *(status_of.get("containerStatuses") or [])]:
             if status.get("name") == self.container:
                 state = status.get("state") or {}
                 return "running" in state or "terminated" in state or bool(status.get("restartCount"))
@@ -162,6 +163,38 @@ class LogFollower:
             last, delivered, self._replay = position, 1, 1
         self._seen[pod] = (last, delivered, time.monotonic())
         self.on_line(raw[match.end() :])
+
+
+class Followers:
+    """The log followers of one trial (the primary container's, the collector sidecar's), drained together."""
+
+    def __init__(self, *followers: LogFollower) -> None:
+        self.all = followers
+
+    @property
+    def pods(self) -> list[dict[str, Any]]:
+        return self.all[0].pods
+
+    @property
+    def errors(self) -> list[ClusterError]:
+        return [f.error for f in self.all if f.error is not None]
+
+    def start(self) -> None:
+        for follower in self.all:
+            follower.start()
+
+    def finish(self, drain_seconds: float) -> None:
+        """Let every stream drain, within ``drain_seconds`` in all."""
+        deadline = time.monotonic() + drain_seconds
+        for follower in self.all:
+            follower._finishing.set()
+        for follower in self.all:
+            follower._thread.join(max(0.0, deadline - time.monotonic()))
+        self.stop()
+
+    def stop(self) -> None:
+        for follower in self.all:
+            follower.stop()
 
 
 def _phase(pod: dict[str, Any]) -> str:

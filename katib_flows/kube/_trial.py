@@ -18,17 +18,26 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from katib_flows.engine import interrupt_trial
-from katib_flows.errors import ClusterError, SpecError
+from katib_flows.errors import ClusterError, KatibFlowsError, SpecError
 from katib_flows.kube._api import InvalidObjectError, KubeApi
 from katib_flows.kube._conditions import Condition, Outcome
-from katib_flows.kube._logs import LogFollower, infrastructure_fault
-from katib_flows.local import Collection, EarlyStopping
+from katib_flows.kube._logs import Followers, LogFollower, infrastructure_fault
+from katib_flows.kube._pod import (
+    COLLECTOR_CONTAINER,
+    SIDECAR_KINDS,
+    add_checkpoint,
+    add_metrics_collector,
+    collector_kind,
+)
+from katib_flows.local import CHECKPOINT_DIR_ENV, Collection, EarlyStopping, prepare_checkpoint
 from katib_flows.local._command import trial_parameters
 from katib_flows.local._trial import TrialRecording
-from katib_flows.spec import Experiment, find_container, render_object
+from katib_flows.paths import checkpoints_dir
+from katib_flows.spec import Experiment, primary_pod, render_object
 from katib_flows.spec._kinds import PRIMARY_POD_LABELS, SUCCESS_FAILURE_CONDITIONS
 from katib_flows.store import Store, TrialRecord, TrialStatus
 
@@ -69,6 +78,17 @@ class Timing:
     drain_seconds: float = 30.0
 
 
+@dataclass(frozen=True)
+class PodExtras:
+    """What the step passes on to the trial's pod: the image of the collector sidecar (File and
+    TensorFlowEvent collectors), and the ReadWriteMany claim of PBT checkpoints, mounted in the step at
+    ``checkpoint_root`` (default ``paths.checkpoints_dir()``)."""
+
+    image: str | None = None
+    checkpoint_claim: str | None = None
+    checkpoint_root: Path | None = None
+
+
 class KubeTrial(TrialRecording):
     def __init__(
         self,
@@ -83,11 +103,14 @@ class KubeTrial(TrialRecording):
         early: EarlyStopping | None = None,
         on_line: Callable[[str], None] | None = None,
         timing: Timing | None = None,
+        extras: PodExtras | None = None,
     ) -> None:
         self.store, self.namespace, self.experiment_name = store, namespace, experiment_name
         self.experiment, self.trial, self.api, self.owner, self.early = experiment, trial, api, owner, early
         self.on_line = on_line
         self.timing = timing or Timing()
+        self.extras = extras or PodExtras()
+        self.sidecar = collector_kind(experiment) in SIDECAR_KINDS
         template = experiment.spec.trial_template
         if template is None or template.command is not None:
             raise SpecError(
@@ -124,6 +147,8 @@ class KubeTrial(TrialRecording):
         self.success = Condition(success, "spec.trialTemplate.successCondition")
         self.failure = Condition(failure, "spec.trialTemplate.failureCondition")
         self.selector = self._selector(kind)
+        if self._failed_to_start is not None:
+            return
         if self.early is not None:
             self.collection.on_report = self._check_early
         meta = self.body["metadata"]
@@ -156,14 +181,46 @@ class KubeTrial(TrialRecording):
                           L_EXPERIMENT: self.experiment_name, L_MANAGED_BY: MANAGED_BY}  # fmt: skip
         if self.owner is not None and self.owner.uid:
             meta["ownerReferences"] = [*(meta.get("ownerReferences") or []), self.owner.reference()]
-        found = find_container(body, self.template.primary_container_name)
-        if found is not None:
-            container = found[1]
-            env = [
-                e for e in container.get("env") or [] if not (isinstance(e, dict) and e.get("name") == TRIAL_NAME_ENV)
-            ]
-            container["env"] = [*env, {"name": TRIAL_NAME_ENV, "value": self.trial.name}]
+        found = primary_pod(body, self.template.primary_container_name)
+        if found is None:
+            if self.sidecar or self.experiment.checkpoint_path:
+                raise SpecError(
+                    f"spec.trialTemplate: katib-flows adds the metrics collector sidecar and PBT checkpoints only "
+                    f"to a Job or a training job's primary container, not to a {body['kind']}"
+                )
+            return body
+        pod, container = found
+        env = {TRIAL_NAME_ENV: self.trial.name}
+        if self.sidecar:
+            add_metrics_collector(pod, container, self.experiment, self.extras.image, self.trial.name)
+        checkpoint = self._checkpoint()
+        if checkpoint is not None:
+            sub_path, path = checkpoint
+            add_checkpoint(pod, container, self.extras.checkpoint_claim or "", sub_path, path)
+            env[CHECKPOINT_DIR_ENV] = path
+        kept = [e for e in container.get("env") or [] if not (isinstance(e, dict) and e.get("name") in env)]
+        container["env"] = [*kept, *({"name": k, "value": v} for k, v in env.items())]
         return body
+
+    def _checkpoint(self) -> tuple[str, str] | None:
+        """A PBT trial's checkpoint: prepare its directory on the claim; (sub-path on the claim, mount path)."""
+        path = self.experiment.checkpoint_path
+        if path is None:
+            return None
+        if not self.extras.checkpoint_claim:
+            raise SpecError(
+                "spec.algorithm.algorithmSettings: suggestion_trial_dir gives every trial a checkpoint directory, "
+                "which on a cluster lives on a ReadWriteMany PersistentVolumeClaim: compile the Workflow with "
+                "--checkpoints-claim NAME (default katib-flows-checkpoints), or run trials locally"
+            )
+        root = self.extras.checkpoint_root or checkpoints_dir()
+        try:
+            own = prepare_checkpoint(self.experiment, root, self.namespace, self.trial)
+        except KatibFlowsError as exc:
+            self._failed_to_start = str(exc)
+            return None
+        assert own is not None
+        return own.relative_to(root).as_posix(), path
 
     def _template_object(self) -> dict[str, Any]:
         if self.template.trial_spec is not None:
@@ -198,8 +255,7 @@ class KubeTrial(TrialRecording):
             self.collection.close()
             return self._finish(TrialStatus.FAILED, "TrialFailed", self._failed_to_start)
         assert self.failure is not None and self.success is not None
-        follower = LogFollower(self.api, self.namespace, self.selector, self.template.primary_container_name or "",
-                               self._line, poll_seconds=self.timing.poll_seconds)  # fmt: skip
+        follower = self._followers()
         follower.start()
         try:
             verdict = self._follow()
@@ -234,14 +290,26 @@ class KubeTrial(TrialRecording):
             finished = self._finish(TrialStatus.SUCCEEDED, message=self._workload(outcome, "succeeded"), logs=rows)
             if self.early is not None and finished.status is TrialStatus.SUCCEEDED:
                 self.early.succeeded(self.trial.name, self.collection.curve)
-        if follower.error is not None:
-            self._say(f"katib-flows: the log could not be read: {follower.error}")
+        for error in follower.errors:
+            self._say(f"katib-flows: the log could not be read: {error}")
         if not self.template.retain:
             try:
                 self._delete()
             except ClusterError as exc:  # recorded already; the Workflow's garbage collection removes it later
                 self._say(f"katib-flows: {exc}")
         return finished
+
+    def _followers(self) -> Followers:
+        """The primary container's log, shown; its metrics, or with a sidecar the sidecar's envelopes."""
+
+        def follow(container: str, on_line: Callable[[str], None]) -> LogFollower:
+            return LogFollower(self.api, self.namespace, self.selector, container, on_line,
+                               poll_seconds=self.timing.poll_seconds)  # fmt: skip
+
+        primary = self.template.primary_container_name or ""
+        if not self.sidecar:
+            return Followers(follow(primary, self._line))
+        return Followers(follow(primary, self._say), follow(COLLECTOR_CONTAINER, self.collection.line))
 
     def _follow(self) -> tuple[str, Outcome] | None:
         """Poll the object: ("failed" | "succeeded" | "gone", outcome), or None when stopped."""

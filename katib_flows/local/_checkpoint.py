@@ -33,16 +33,8 @@ from katib_flows.paths import checkpoints_dir
 from katib_flows.spec import Experiment
 from katib_flows.store import TrialRecord
 
-#: The algorithm setting that names the checkpoint path inside a trial (Katib's PBT setting).
-MOUNT_SETTING = "suggestion_trial_dir"
 #: The environment variable that tells a trial its checkpoint directory.
 CHECKPOINT_DIR_ENV = "KATIB_TRIAL_CHECKPOINT_DIR"
-
-
-def mount_path(experiment: Experiment) -> str | None:
-    """The ``suggestion_trial_dir`` of the experiment's algorithm, or None when trials get no checkpoints."""
-    value = experiment.spec.algorithm.settings().get(MOUNT_SETTING) if experiment.spec.algorithm else None
-    return value or None
 
 
 def prepare_checkpoint(experiment: Experiment, root: Path | None, namespace: str, trial: TrialRecord) -> Path | None:
@@ -50,7 +42,7 @@ def prepare_checkpoint(experiment: Experiment, root: Path | None, namespace: str
 
     ``root`` defaults to ``paths.checkpoints_dir()``.
     """
-    if mount_path(experiment) is None:
+    if experiment.checkpoint_path is None:
         return None
     dirs = checkpoint_dirs((root or checkpoints_dir()) / namespace, trial.experiment, trial.name, trial.labels)
     own, parent = Path(dirs.own), Path(dirs.parent) if dirs.parent is not None else None

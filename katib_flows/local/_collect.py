@@ -23,7 +23,6 @@ from typing import IO
 import katib_flows_collector as kc
 
 from katib_flows.engine import record_observation
-from katib_flows.errors import SpecError
 from katib_flows.spec import Experiment
 from katib_flows.store import MetricLog, Store
 
@@ -46,8 +45,9 @@ class Collection:
         pod_log: bool = False,
         skip_rows: int = 0,
     ):
-        """``pod_log``: every metric comes from the lines of a pod's log (the Kubernetes runner), Push reports
-        included (``report_metrics`` prints them there when no file is set). ``skip_rows``: this many rows
+        """``pod_log``: every metric comes from the lines of a pod's log (the Kubernetes runner): StdOut
+        text, or else push envelopes, which ``report_metrics`` prints there when no file is set and the
+        collector sidecar of a File or TensorFlowEvent experiment prints (``kube._pod``). ``skip_rows``: this many rows
         were stored by an earlier attempt that read the same output (a retried step), so they are not
         stored twice; they still count for the learning curve."""
         self.store, self.namespace, self.trial = store, namespace, trial
@@ -73,14 +73,8 @@ class Collection:
         self._file: _Tail | None = None
         self._events: kc.TFEventReader | None = None
         self._push_dir: tempfile.TemporaryDirectory[str] | None = None
-        if pod_log and self.kind in ("Push", "None"):
+        if pod_log and self.kind != "StdOut":  # envelopes of report_metrics, or of the File/TFEvent sidecar
             self._text = kc.PushParser(self.metrics, require_marker=True)
-        elif pod_log and self.kind != "StdOut":
-            raise SpecError(
-                f"spec.metricsCollectorSpec.collector.kind: {self.kind} reads files inside the trial's pod, which "
-                "the Kubernetes trial runner cannot see; print the metrics (StdOut) or report them with "
-                "katib_flows.report_metrics (Push), or run trials locally"
-            )
         elif self.kind == "File" and fsp is not None and fsp.path:
             parser = kc.JsonLinesParser(self.metrics) if fsp.format == "JSON" else kc.TextParser(self.metrics, filters)
             self._file = _Tail(Path(fsp.path), parser.feed, fresh=True)

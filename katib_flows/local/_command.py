@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from katib_flows.errors import SpecError
-from katib_flows.local._checkpoint import CHECKPOINT_DIR_ENV, mount_path
+from katib_flows.local._checkpoint import CHECKPOINT_DIR_ENV
 from katib_flows.local._process import Command
 from katib_flows.spec import Experiment, find_container, render_command, render_object
 
@@ -87,7 +87,7 @@ def trial_command(
 ) -> Command:
     """The rendered command of one trial, ready for ``TrialProcess``; ``checkpoint_dir``: see ``point_to``."""
     command = _rendered_command(experiment, assignments, trial_name=trial_name, namespace=namespace)
-    mount = mount_path(experiment)
+    mount = experiment.checkpoint_path
     if checkpoint_dir is None or mount is None:
         return command
     env = {k: point_to(v, mount, checkpoint_dir) for k, v in command.env.items()}

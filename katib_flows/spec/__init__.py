@@ -4,7 +4,7 @@ Pure: imports neither the store nor the engine. ``load_file`` is what commands u
 what ``lint`` uses (it reports every problem and never raises for user input).
 """
 
-from katib_flows.spec._kinds import find_container, pod_specs
+from katib_flows.spec._kinds import find_container, pod_specs, primary_pod
 from katib_flows.spec._load import Checked, check_document, check_file, check_text, load_file, load_text
 from katib_flows.spec._models import (
     AdditionalObjective,
@@ -41,6 +41,7 @@ __all__ = [
     "load_file",
     "load_text",
     "pod_specs",
+    "primary_pod",
     "render_command",
     "render_object",
     "to_search_problem",

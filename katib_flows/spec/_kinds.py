@@ -81,9 +81,21 @@ def _pod_spec(holder: dict[str, Any]) -> dict[str, Any] | None:
 
 def find_container(trial_spec: dict[str, Any], name: str | None) -> tuple[str, dict[str, Any]] | None:
     """The primary container (path, container) of a known kind, or None when it is not there."""
+    found = next(_named_containers(trial_spec, name), None)
+    return (found[0], found[2]) if found else None
+
+
+def primary_pod(trial_spec: dict[str, Any], name: str | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The pod spec of the primary replica that holds the primary container, and that container."""
+    found = next(_named_containers(trial_spec, name), None)
+    return (found[1], found[2]) if found else None
+
+
+def _named_containers(
+    trial_spec: dict[str, Any], name: str | None
+) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
     for path, pod in pod_specs(trial_spec):
         containers = pod.get("containers")
         for index, container in enumerate(containers if isinstance(containers, list) else []):
             if isinstance(container, dict) and container.get("name") == name:
-                return f"{path}.containers[{index}]", container
-    return None
+                yield f"{path}.containers[{index}]", pod, container

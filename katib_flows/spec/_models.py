@@ -201,6 +201,10 @@ class ObjectMeta(KatibModel):
     annotations: dict[str, str] | None = None
 
 
+#: The algorithm setting that names the checkpoint path inside a trial (Katib's PBT setting).
+CHECKPOINT_SETTING = "suggestion_trial_dir"
+
+
 class Experiment(KatibModel):
     api_version: str | None = None
     kind: str | None = None
@@ -214,3 +218,10 @@ class Experiment(KatibModel):
     @property
     def namespace(self) -> str | None:
         return self.metadata.namespace
+
+    @property
+    def checkpoint_path(self) -> str | None:
+        """Where a trial finds its checkpoint directory (the algorithm's ``suggestion_trial_dir``, Katib's PBT
+        setting), or None when trials get none."""
+        settings = self.spec.algorithm.settings() if self.spec.algorithm else {}
+        return settings.get(CHECKPOINT_SETTING) or None

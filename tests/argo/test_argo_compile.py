@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from argo_helpers import REPO, SCHEMA, unquoted_strings
+from argo_helpers import KATIB_EXAMPLES, REPO, SCHEMA, unquoted_strings
 
 from katib_flows.argo import (
     StepOptions,
@@ -72,6 +72,26 @@ def test_every_step_runs_the_cli_in_the_image_with_the_store_url_from_the_secret
         assert container["command"] == ["katib-flows"] and container["args"][:2] == ["step", name]
         db = next(e for e in container["env"] if e["name"] == "KATIB_FLOWS_DB")
         assert db["valueFrom"]["secretKeyRef"] == {"name": "team-db", "key": "url"}
+
+    trial_env = _templates(workflow)["trial"]["container"]["env"]
+    assert {"name": "KATIB_FLOWS_IMAGE", "value": "registry.example/kf:1"} in trial_env  # the collector sidecar's
+
+
+def test_a_pbt_experiment_mounts_its_checkpoint_claim_in_the_trial_step_only(digits: Experiment) -> None:
+    pbt = load_file(KATIB_EXAMPLES / "hp-tuning" / "simple-pbt.yaml").experiment
+    assert pbt is not None
+    for claim, options in (("katib-flows-checkpoints", None), ("team-nfs", StepOptions(checkpoints_claim="team-nfs"))):
+        templates = _templates(compile_workflow(pbt, name="pbt", options=options))
+        trial = templates["trial"]
+        assert trial["volumes"] == [{"name": "checkpoints", "persistentVolumeClaim": {"claimName": claim}}]
+        assert trial["container"]["volumeMounts"] == [{"name": "checkpoints", "mountPath": n.CHECKPOINTS_MOUNT}]
+        env = {e["name"]: e.get("value") for e in trial["container"]["env"]}
+        assert env["KATIB_FLOWS_CHECKPOINTS_CLAIM"] == claim and env["KATIB_FLOWS_CHECKPOINTS"] == n.CHECKPOINTS_MOUNT
+        assert all("volumes" not in templates[t] for t in ("init", "suggest", "finish"))
+    plain = _templates(compile_workflow(digits, name="digits"))["trial"]
+    assert "volumes" not in plain and "volumeMounts" not in plain["container"]
+    with pytest.raises(CompileError, match="--checkpoints-claim"):
+        compile_workflow(pbt, name="pbt", options=StepOptions(checkpoints_claim=" "))
 
 
 def test_parameters_carry_ids_and_the_spec_travels_once(digits: Experiment) -> None:

@@ -18,6 +18,7 @@ import yaml
 from argo_helpers import REPO, SCHEMA
 
 from katib_flows.argo import schema_problems, unknown_fields
+from katib_flows.argo._names import DEFAULT_CHECKPOINTS_CLAIM
 
 KUBERNETES_VERSION = "1.32.0"
 FOLDERS = ["base", "overlays/tenant-a", "overlays/tenant-b"]
@@ -151,3 +152,6 @@ def test_each_tenant_gets_its_namespace_quota_identity_and_store_secret(tenant: 
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": tenant}]
     [secret] = _by_kind(objects, "Secret")
     assert secret["metadata"]["name"] == "katib-flows-db" and "url" in secret["stringData"]
+    [claim] = _by_kind(objects, "PersistentVolumeClaim")  # PBT checkpoints, the claim compile mounts by default
+    assert claim["metadata"]["name"] == DEFAULT_CHECKPOINTS_CLAIM
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]

@@ -43,6 +43,8 @@ class Script:
     message: str = ""
     pod_reason: str = ""  # e.g. Evicted: the pod was ended by the node
     on_log_served: Callable[[], None] | None = None
+    #: The log of another container than the primary one (a sidecar), made from the pod when it is read.
+    container_lines: dict[str, Callable[[dict[str, Any]], list[str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -141,15 +143,12 @@ class FakeApiServer:
             pod_spec = replicas[role]["template"]["spec"]
         else:
             return None
-        containers = [
-            {
-                "name": c["name"],
-                "ready": True,
-                "restartCount": 0,
-                "state": {"running": {"startedAt": "2026-01-01T00:00:01Z"}},
-            }
-            for c in pod_spec["containers"]
-        ]
+
+        def running(containers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [{"name": c["name"], "ready": True, "restartCount": 0,
+                     "state": {"running": {"startedAt": "2026-01-01T00:00:01Z"}}} for c in containers]  # fmt: skip
+
+        sidecars = [c for c in pod_spec.get("initContainers") or [] if c.get("restartPolicy") == "Always"]
         return {
             "apiVersion": "v1",
             "kind": "Pod",
@@ -163,7 +162,11 @@ class FakeApiServer:
                 ],
             },
             "spec": pod_spec,
-            "status": {"phase": "Running", "containerStatuses": containers},
+            "status": {
+                "phase": "Running",
+                "containerStatuses": running(pod_spec["containers"]),
+                "initContainerStatuses": running(sidecars),
+            },
         }
 
     def _script(self, name: str) -> Script:
@@ -188,7 +191,7 @@ class FakeApiServer:
             if script.pod_reason:
                 pod["status"]["reason"] = script.pod_reason
                 pod["status"]["message"] = f"The node was low on resource: memory. ({script.pod_reason})"
-            for status in pod["status"]["containerStatuses"]:
+            for status in [*pod["status"]["containerStatuses"], *pod["status"]["initContainerStatuses"]]:
                 status["state"] = {"terminated": {"exitCode": 1 if failed else 0}}
             kind = obj["kind"]
             if failed:
@@ -305,7 +308,7 @@ class FakeApiServer:
         if pod is None:
             return self._status(http, 404, "NotFound", f'pods "{pod_name}" not found')
         container = (query.get("container") or [""])[0]
-        if container not in [c["name"] for c in pod["spec"]["containers"]]:
+        if container not in [c["name"] for c in [*pod["spec"]["containers"], *pod["spec"].get("initContainers", [])]]:
             return self._status(http, 400, "BadRequest", f"container {container} is not valid for pod {pod_name}")
         owner = pod["metadata"]["ownerReferences"][0]["name"]
         script = self._script(owner)
@@ -314,7 +317,8 @@ class FakeApiServer:
         http.send_response(200)
         http.send_header("Content-Type", "text/plain")
         http.end_headers()
-        for i, line in enumerate(script.lines):
+        make = script.container_lines.get(container)
+        for i, line in enumerate(script.lines if make is None else make(pod)):
             prefix = f"2026-01-01T00:00:{2 + i // 1000:02d}.{(i % 1000) * 1000 + 1:09d}Z " if stamps else ""
             http.wfile.write(f"{prefix}{line}\n".encode())
         http.wfile.flush()

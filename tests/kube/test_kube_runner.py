@@ -349,3 +349,42 @@ def test_medianstop_stops_a_trial_below_the_median_and_deletes_its_object(cluste
         trial = store.get_trial(NS, bad)
     assert trial.status is TrialStatus.EARLY_STOPPED and trial.reason == "TrialEarlyStopped", trial
     assert [d.path for d in api.calls("DELETE") if d.path.endswith(bad)] == [f"{JOBS}/{bad}"]
+
+
+def pbt(checkpoint_path: str) -> Experiment:
+    """Katib's PBT settings (simple-pbt.yaml) over the Job of these tests."""
+    settings = {"suggestion_trial_dir": checkpoint_path, "n_population": "5", "truncation_threshold": "0.2"}
+    return experiment(
+        algorithm={"algorithmName": "pbt", "algorithmSettings": [{"name": k, "value": v} for k, v in settings.items()]},
+        parameters=[{"name": "lr", "parameterType": "double",
+                     "feasibleSpace": {"min": "0.01", "max": "0.1", "step": "0.01"}}],
+    )  # fmt: skip
+
+
+def test_a_pbt_trial_mounts_its_checkpoint_directory_from_the_claim(
+    cluster: Cluster, api: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "claim"  # where the trial step mounts the claim (KATIB_FLOWS_CHECKPOINTS)
+    monkeypatch.setenv("KATIB_FLOWS_CHECKPOINTS", str(root))
+    monkeypatch.setenv("KATIB_FLOWS_CHECKPOINTS_CLAIM", "team-nfs")
+    cluster.init(pbt("/var/log/katib/checkpoints/"))
+    name = cluster.suggest()
+    api.default_script = Script(lines=epochs([0.5]))
+    assert cluster.trial(name) == 0
+    [created] = api.calls("POST", JOBS)
+    pod = created.body["spec"]["template"]["spec"]
+    assert pod["volumes"] == [{"name": "katib-flows-checkpoints", "persistentVolumeClaim": {"claimName": "team-nfs"}}]
+    [container] = pod["containers"]
+    assert container["volumeMounts"] == [{"name": "katib-flows-checkpoints", "mountPath": "/var/log/katib/checkpoints/",
+                                          "subPath": f"{NS}/exp/{name}"}]  # fmt: skip
+    assert {"name": "KATIB_TRIAL_CHECKPOINT_DIR", "value": "/var/log/katib/checkpoints/"} in container["env"]
+    assert (root / NS / "exp" / name).is_dir()  # prepared by the step on the claim before the Job was created
+
+
+def test_a_pbt_trial_without_a_checkpoint_claim_is_bad_input_naming_the_option(
+    cluster: Cluster, api: FakeApiServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cluster.init(pbt("/ckpt"))
+    name = cluster.suggest()
+    assert cluster.trial(name) == _exit.BAD_INPUT
+    assert "--checkpoints-claim" in capsys.readouterr().err and not api.calls("POST")
