@@ -4,11 +4,14 @@ Two audiences. Training code calls :func:`report_metrics` (Katib's ``kind: Push`
 main ``katib_flows`` package parse what trials write: text output with Katib's regex filters
 (:class:`TextParser`), JSON lines files (:class:`JsonLinesParser`), TensorFlow event files
 (:class:`TFEventReader`) and ``report_metrics`` envelopes (:class:`PushParser`), each streaming, so metrics
-are seen while the trial runs, and each returning :class:`Metric` records. Users ``pip install`` this
+are seen while the trial runs, and each returning :class:`Metric` records; :class:`FileSource` and
+:class:`EventSource` follow a file or an event directory as it grows (the local runner, and the File and
+TensorFlowEvent sidecar on Kubernetes, ``python -m katib_flows_collector watch``). Users ``pip install`` this
 package into their trial images, so it imports nothing outside the standard library (a test checks).
 """
 
 from katib_flows_collector._errors import CollectorError, EventFileError, FilterError, MetricsFormatError
+from katib_flows_collector._follow import EventSource, FileSource
 from katib_flows_collector._goregex import DEFAULT_FILTER, compile_filters
 from katib_flows_collector._jsonlines import JsonLinesParser, parse_json_lines
 from katib_flows_collector._lines import LineSplitter
@@ -36,6 +39,8 @@ __all__ = [
     "UNAVAILABLE",
     "CollectorError",
     "EventFileError",
+    "EventSource",
+    "FileSource",
     "FilterError",
     "JsonLinesParser",
     "LineSplitter",

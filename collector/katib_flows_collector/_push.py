@@ -39,6 +39,7 @@ __all__ = [
     "PUSH_MARKER",
     "TRIAL_NAME_ENV",
     "PushParser",
+    "envelope_line",
     "parse_push_line",
     "parse_push_lines",
     "report_metrics",
@@ -64,18 +65,29 @@ def report_metrics(
     default the parser numbers each metric's reports 0, 1, 2, ...). ``timestamp`` is an aware datetime or
     Unix seconds, by default now.
     """
-    envelope = {
-        "metrics": _checked_values(metrics),
-        "step": _checked_step(step),
-        "timestamp": _checked_timestamp(timestamp),
-        "trial": os.environ.get(TRIAL_NAME_ENV) or None,
-    }
-    line = json.dumps(envelope, separators=(",", ":"), allow_nan=False) + "\n"
+    line = envelope_line(_checked_values(metrics), _checked_step(step), _checked_timestamp(timestamp))
     path = os.environ.get(METRICS_FILE_ENV)
     if path:
         _append(path, line.encode())
     else:
         _print(PUSH_MARKER + line)
+
+
+def envelope_line(metrics: Mapping[str, int | float | str], step: int | None, timestamp: float) -> str:
+    """One envelope as a JSON line ending in a newline, without :data:`PUSH_MARKER`; the trial from the environment.
+
+    The only place the envelope is written, so what :func:`report_metrics` writes and what the File and
+    TensorFlowEvent sidecar (``python -m katib_flows_collector watch``) prints are the same format, which
+    :class:`PushParser` reads. The arguments must already be valid: finite numbers or strings, a
+    non-negative step or ``None``, Unix seconds.
+    """
+    envelope = {
+        "metrics": dict(metrics),
+        "step": step,
+        "timestamp": timestamp,
+        "trial": os.environ.get(TRIAL_NAME_ENV) or None,
+    }
+    return json.dumps(envelope, separators=(",", ":"), allow_nan=False) + "\n"
 
 
 class PushParser:

@@ -70,36 +70,35 @@ class Collection:
         self._text: kc.TextParser | kc.PushParser | None = None
         if self.kind == "StdOut":
             self._text = kc.TextParser(self.metrics, filters)
-        self._file: _Tail | None = None
-        self._events: kc.TFEventReader | None = None
+        self._source: kc.FileSource | kc.EventSource | None = None  # what the poller follows
         self._push_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._last_skipped = ""
         if pod_log and self.kind != "StdOut":  # envelopes of report_metrics, or of the File/TFEvent sidecar
             self._text = kc.PushParser(self.metrics, require_marker=True)
         elif self.kind == "File" and fsp is not None and fsp.path:
             parser = kc.JsonLinesParser(self.metrics) if fsp.format == "JSON" else kc.TextParser(self.metrics, filters)
-            self._file = _Tail(Path(fsp.path), parser.feed, fresh=True)
+            self._source = kc.FileSource(_fresh(Path(fsp.path)), parser.feed, self._skipped)
         elif self.kind == "TensorFlowEvent" and fsp is not None and fsp.path:
-            self._events = kc.TFEventReader(fsp.path, self.metrics)
+            self._source = kc.EventSource(fsp.path, self.metrics, self._skipped)
         elif self.kind in ("Push", "None"):
             self._push_dir = tempfile.TemporaryDirectory(prefix="katib-flows-push-")
-            self._file = _Tail(
-                Path(self._push_dir.name) / "metrics.jsonl", kc.PushParser(self.metrics).feed, fresh=True
-            )
+            push_file = _fresh(Path(self._push_dir.name) / "metrics.jsonl")
+            self._source = kc.FileSource(push_file, kc.PushParser(self.metrics).feed, self._skipped)
         self._log: IO[str] | None = None
         if log_path is not None:
             log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = log_path.open("w", encoding="utf-8")
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
-        if self._file is not None or self._events is not None:
+        if self._source is not None:
             self._poller = threading.Thread(target=self._poll_loop, name=f"collect-{trial}", daemon=True)
             self._poller.start()
 
     def env(self) -> dict[str, str]:
         """What the trial process needs to know: its name (as Katib sets it) and the push channel."""
         env = {kc.TRIAL_NAME_ENV: self.trial}
-        if self._push_dir is not None and self._file is not None:
-            env[kc.METRICS_FILE_ENV] = str(self._file.path)
+        if self._push_dir is not None and isinstance(self._source, kc.FileSource):
+            env[kc.METRICS_FILE_ENV] = self._source.path
         return env
 
     def line(self, line: str) -> None:
@@ -110,8 +109,7 @@ class Collection:
             try:
                 self._add(self._text.feed(line))
             except kc.CollectorError as exc:  # a malformed push envelope in a pod log: said, and skipped
-                if self._log is not None:
-                    self._log.write(f"katib-flows: metrics collection skipped a line: {exc}\n")
+                self._skipped(str(exc))
 
     def finish(self) -> list[MetricLog]:
         """After the process ended: read what is left and release files; returns the rows not yet stored,
@@ -119,13 +117,8 @@ class Collection:
         self._stop.set()
         if self._poller is not None:
             self._poller.join()
-        try:
-            if self._file is not None:
-                self._add(self._file.read(final=True))
-            if self._events is not None:
-                self._add(self._events.finish())
-        except kc.CollectorError as exc:
-            self.line(f"katib-flows: metrics collection failed: {exc}")
+        if self._source is not None:
+            self._add(self._source.read(final=True))
         self.close()
         with self._lock:
             rows, self._pending = self._pending, []
@@ -140,15 +133,16 @@ class Collection:
             self._push_dir = None
 
     def _poll_loop(self) -> None:
+        assert self._source is not None
         while not self._stop.wait(_POLL_SECONDS):
-            try:
-                if self._file is not None:
-                    self._add(self._file.read())
-                if self._events is not None:
-                    self._add(self._events.poll())
-            except kc.CollectorError:
-                return  # reported by finish(), which reads again
+            self._add(self._source.read())
             self._flush_if_due()
+
+    def _skipped(self, problem: str) -> None:
+        """A line or event the collectors could not parse: said in the trial's log (once while it repeats)."""
+        if self._log is not None and problem != self._last_skipped:
+            self._log.write(f"katib-flows: metrics collection skipped: {problem}\n")
+        self._last_skipped = problem
 
     def _add(self, metrics: list[kc.Metric]) -> None:
         if not metrics:
@@ -181,28 +175,8 @@ class Collection:
             record_observation(self.store, self.namespace, self.trial, rows)
 
 
-class _Tail:
-    """Reads the lines appended to a file since the last read; a partial last line waits for the next."""
-
-    def __init__(self, path: Path, feed: Callable[[str], list[kc.Metric]], *, fresh: bool) -> None:
-        self.path = path
-        self._feed = feed
-        self._offset = 0
-        self._split = kc.LineSplitter()
-        if fresh:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(b"")  # a fresh file per trial, as Katib's per-pod emptyDir is
-
-    def read(self, *, final: bool = False) -> list[kc.Metric]:
-        try:
-            with self.path.open("rb") as f:
-                f.seek(self._offset)
-                chunk = f.read()
-        except FileNotFoundError:
-            return []
-        self._offset += len(chunk)
-        metrics: list[kc.Metric] = []
-        lines = self._split.push(chunk) + (self._split.flush() if final else [])
-        for line in lines:
-            metrics.extend(self._feed(line))
-        return metrics
+def _fresh(path: Path) -> str:
+    """An empty file per trial, as Katib's per-pod emptyDir is."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    return str(path)

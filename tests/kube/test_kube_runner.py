@@ -388,3 +388,53 @@ def test_a_pbt_trial_without_a_checkpoint_claim_is_bad_input_naming_the_option(
     name = cluster.suggest()
     assert cluster.trial(name) == _exit.BAD_INPUT
     assert "--checkpoints-claim" in capsys.readouterr().err and not api.calls("POST")
+
+
+def test_a_file_collector_gets_a_sidecar_whose_log_carries_the_metrics(
+    cluster: Cluster, api: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv("KATIB_FLOWS_IMAGE", "registry.example/katib-flows:1")
+    metrics_file = tmp_path / "katib" / "mnist.log"  # Katib's file-metrics-collector.yaml, in a folder of ours
+    cluster.init(experiment(metricsCollectorSpec={
+        "collector": {"kind": "File"},
+        "source": {"fileSystemPath": {"path": str(metrics_file), "kind": "File"},
+                   "filter": {"metricsFormat": ["{metricName: ([\\w|-]+), metricValue: ((-?\\d+)(\\.\\d+)?)}"]}},
+    }))  # fmt: skip
+    name = cluster.suggest()
+
+    def sidecar_log(pod: dict[str, Any]) -> list[str]:
+        """The sidecar the runner added, run for real over the file the training container wrote."""
+        [sidecar] = pod["spec"]["initContainers"]
+        metrics_file.parent.mkdir(parents=True)
+        metrics_file.write_text("".join(f"{{metricName: accuracy, metricValue: {a}}}\n{{metricName: loss, "
+                                        f"metricValue: {round(1 - a, 2)}}}\n" for a in (0.71, 0.86, 0.83)))  # fmt: skip
+        assert sidecar["command"][0] == "python"
+        with subprocess.Popen([sys.executable, *sidecar["command"][1:]], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "KATIB_TRIAL_NAME": name}) as process:  # fmt: skip
+            assert process.stdout is not None
+            lines = [process.stdout.readline()]  # it runs: the kubelet ends it, as the training container ended
+            process.terminate()
+            lines += process.stdout.read().splitlines()  # not communicate(): it would skip what readline buffered
+            assert process.wait(timeout=30) == 0
+        return [line for line in lines if line.strip()]
+
+    api.default_script = Script(lines=["training...", "done"], container_lines={
+        "katib-flows-metrics-collector": sidecar_log})  # fmt: skip
+    assert cluster.trial(name) == 0
+    with cluster.store() as store:
+        trial = store.get_trial(NS, name)
+        logs = store.get_observation_log(NS, name)
+    assert trial.status is TrialStatus.SUCCEEDED and trial.objective_value == 0.86, trial
+    assert [(row.metric, row.value) for row in logs] == [
+        ("accuracy", "0.71"), ("loss", "0.29"), ("accuracy", "0.86"), ("loss", "0.14"), ("accuracy", "0.83"),
+        ("loss", "0.17")]  # fmt: skip
+    [created] = api.calls("POST", JOBS)
+    pod = created.body["spec"]["template"]["spec"]
+    [sidecar] = pod["initContainers"]
+    assert sidecar["restartPolicy"] == "Always" and sidecar["image"] == "registry.example/katib-flows:1"
+    folder = {"name": "katib-flows-metrics", "mountPath": str(metrics_file.parent)}
+    assert sidecar["volumeMounts"] == [folder] and pod["containers"][0]["volumeMounts"] == [folder]
+    assert pod["volumes"] == [{"name": "katib-flows-metrics", "emptyDir": {}}]
+    out = capsys.readouterr().out
+    assert "training..." in out and "katib-flows-metrics:" not in out  # the training log is shown, not envelopes
