@@ -156,3 +156,12 @@ def test_trial_runner_local_is_set_on_the_trial_step_only(capsys: pytest.Capture
         assert ("KATIB_FLOWS_TRIAL_RUNNER" in env) == (template["name"] == "trial")
         if template["name"] == "trial":
             assert env["KATIB_FLOWS_TRIAL_RUNNER"] == "local"
+
+
+def test_katib_simple_pbt_compiles_with_the_checkpoint_claim_named(capsys: pytest.CaptureFixture[str]) -> None:
+    pbt = REPO.parent / "shared" / "katib-examples" / "hp-tuning" / "simple-pbt.yaml"
+    assert main(["compile", str(pbt), "--checkpoints-claim", "team-nfs"]) == 0
+    captured = capsys.readouterr()
+    trial = next(t for t in yaml.safe_load(captured.out)["spec"]["templates"] if t["name"] == "trial")
+    assert trial["volumes"] == [{"name": "checkpoints", "persistentVolumeClaim": {"claimName": "team-nfs"}}]
+    assert "PersistentVolumeClaim team-nfs (ReadWriteMany)" in captured.err
