@@ -7,7 +7,9 @@ deletes its trials) and creates the object under the trial's name. The name is d
 step gets 409 Conflict and follows the object its first attempt created; the metric rows that attempt
 stored are not stored again. ``wait`` polls the object, evaluating Katib's failure condition and then
 its success condition, while a ``LogFollower`` feeds the primary container's log to the same
-``Collection`` a local trial uses (early stopping included). Then it records the outcome as
+``Collection`` a local trial uses (early stopping included); a File or TensorFlowEvent experiment's
+metrics come from the log of the collector sidecar added to the primary pod instead, and a PBT trial's
+pod mounts its checkpoint directory from the claim (``_pod``). Then it records the outcome as
 ``LocalTrial`` does and deletes the object unless ``trialTemplate.retain``. A stop (early stopping, the
 experiment completed, SIGTERM of the step) deletes the object first. A pod the cluster ended (evicted,
 node lost) makes the trial interrupted, not failed: it does not count and the experiment runs another.
@@ -20,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from katib_flows_suggestion import checkpoint_dirs
 
 from katib_flows.engine import interrupt_trial
 from katib_flows.errors import ClusterError, KatibFlowsError, SpecError
@@ -36,7 +40,6 @@ from katib_flows.kube._pod import (
 from katib_flows.local import CHECKPOINT_DIR_ENV, Collection, EarlyStopping, prepare_checkpoint
 from katib_flows.local._command import trial_parameters
 from katib_flows.local._trial import TrialRecording
-from katib_flows.paths import checkpoints_dir
 from katib_flows.spec import Experiment, primary_pod, render_object
 from katib_flows.spec._kinds import PRIMARY_POD_LABELS, SUCCESS_FAILURE_CONDITIONS
 from katib_flows.store import Store, TrialRecord, TrialStatus
@@ -147,8 +150,10 @@ class KubeTrial(TrialRecording):
         self.success = Condition(success, "spec.trialTemplate.successCondition")
         self.failure = Condition(failure, "spec.trialTemplate.failureCondition")
         self.selector = self._selector(kind)
-        if self._failed_to_start is not None:
-            return
+        if self.experiment.checkpoint_path is not None:
+            self._prepare_checkpoint()
+            if self._failed_to_start is not None:
+                return
         if self.early is not None:
             self.collection.on_report = self._check_early
         meta = self.body["metadata"]
@@ -203,7 +208,7 @@ class KubeTrial(TrialRecording):
         return body
 
     def _checkpoint(self) -> tuple[str, str] | None:
-        """A PBT trial's checkpoint: prepare its directory on the claim; (sub-path on the claim, mount path)."""
+        """A PBT trial's checkpoint: (its directory's sub-path on the claim, the mount path), or None."""
         path = self.experiment.checkpoint_path
         if path is None:
             return None
@@ -213,14 +218,19 @@ class KubeTrial(TrialRecording):
                 "which on a cluster lives on a ReadWriteMany PersistentVolumeClaim: compile the Workflow with "
                 "--checkpoints-claim NAME (default katib-flows-checkpoints), or run trials locally"
             )
-        root = self.extras.checkpoint_root or checkpoints_dir()
+        dirs = checkpoint_dirs(self.namespace, self.trial.experiment, self.trial.name, self.trial.labels)
+        return dirs.own.as_posix(), path
+
+    def _prepare_checkpoint(self) -> None:
+        """Fill the checkpoint directory on the claim (a copy of the parent's) before the trial's pod starts;
+        not when an earlier attempt of this step created the object: that trial is using it already."""
+        meta = self.body["metadata"]
+        if self.api.get(self.body["apiVersion"], self.body["kind"], self.namespace, meta["name"]) is not None:
+            return
         try:
-            own = prepare_checkpoint(self.experiment, root, self.namespace, self.trial)
+            prepare_checkpoint(self.experiment, self.extras.checkpoint_root, self.namespace, self.trial)
         except KatibFlowsError as exc:
             self._failed_to_start = str(exc)
-            return None
-        assert own is not None
-        return own.relative_to(root).as_posix(), path
 
     def _template_object(self) -> dict[str, Any]:
         if self.template.trial_spec is not None:

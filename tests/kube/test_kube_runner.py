@@ -438,3 +438,22 @@ def test_a_file_collector_gets_a_sidecar_whose_log_carries_the_metrics(
     assert pod["volumes"] == [{"name": "katib-flows-metrics", "emptyDir": {}}]
     out = capsys.readouterr().out
     assert "training..." in out and "katib-flows-metrics:" not in out  # the training log is shown, not envelopes
+
+
+def test_a_retried_pbt_step_leaves_the_checkpoint_of_its_running_trial_alone(
+    cluster: Cluster, api: FakeApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "claim"
+    monkeypatch.setenv("KATIB_FLOWS_CHECKPOINTS", str(root))
+    monkeypatch.setenv("KATIB_FLOWS_CHECKPOINTS_CLAIM", "team-nfs")
+    cluster.init(pbt("/var/log/katib/checkpoints/"))
+    name = cluster.suggest()
+    own = root / NS / "exp" / name
+    own.mkdir(parents=True)
+    (own / "model.pt").write_text("epoch 3")  # what the trial wrote before the first attempt of the step failed
+    labels = {"katib-flows.io/trial": name}
+    api.add_object(JOBS, {**JOB, "metadata": {"name": name, "namespace": NS, "labels": labels}})
+    api.default_script = Script(lines=epochs([0.5]))
+    assert cluster.trial(name) == 0
+    assert [r.status for r in api.calls("POST", JOBS)] == [409]
+    assert (own / "model.pt").read_text() == "epoch 3"
