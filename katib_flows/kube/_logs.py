@@ -1,12 +1,13 @@
 """Following the primary container's log across the primary pods of one trial, each line exactly once.
 
-The Kubernetes runner starts one ``LogFollower`` per trial. It finds the primary pods by label (the kind's
-own job label plus ``primaryPodLabels``), oldest first, and streams the primary container's log of each
-with timestamps until the pod ends: a Job that retries makes a new pod, a training job may restart the
-container in place. A stream that breaks (API server restart, idle timeout) is opened again and the lines
-at or before the last timestamp seen are skipped, so no line reaches ``on_line`` twice. When the trial's
-object has finished, ``finish`` lets the streams drain (the containers have ended, so they close by
-themselves) for a bounded time; ``stop`` ends at once.
+The Kubernetes runner starts one ``LogFollower`` per followed container of a trial (the primary one, and
+the collector sidecar when there is one), grouped in ``Followers``. It finds the primary pods by label
+(the kind's own job label plus ``primaryPodLabels``), oldest first, and streams the container's log of
+each with timestamps until the pod ends: a Job that retries makes a new pod, a training job may restart
+the container in place. A stream that breaks (API server restart, idle timeout) is opened again and the
+lines at or before the last timestamp seen are skipped, so no line reaches ``on_line`` twice. When the
+trial's object has finished, ``Followers.finish`` lets the streams drain (the containers have ended, so
+they close by themselves) for a bounded time; ``stop`` ends at once.
 """
 
 from __future__ import annotations
@@ -62,11 +63,13 @@ class LogFollower:
     def start(self) -> None:
         self._thread.start()
 
-    def finish(self, drain_seconds: float) -> None:
-        """The trial's object has finished: read what is left of the logs, for ``drain_seconds`` at most."""
+    def finishing(self) -> None:
+        """The trial's object has finished: read what is left of the logs, then end (see ``drained``)."""
         self._finishing.set()
-        self._thread.join(drain_seconds)
-        self.stop()
+
+    def drained(self, seconds: float) -> None:
+        """Wait up to ``seconds`` for the follower to read what was left after ``finishing``."""
+        self._thread.join(seconds)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -184,12 +187,12 @@ class Followers:
             follower.start()
 
     def finish(self, drain_seconds: float) -> None:
-        """Let every stream drain, within ``drain_seconds`` in all."""
+        """The trial's object has finished: let every stream drain, within ``drain_seconds`` in all."""
         deadline = time.monotonic() + drain_seconds
         for follower in self.all:
-            follower._finishing.set()
+            follower.finishing()
         for follower in self.all:
-            follower._thread.join(max(0.0, deadline - time.monotonic()))
+            follower.drained(max(0.0, deadline - time.monotonic()))
         self.stop()
 
     def stop(self) -> None:
