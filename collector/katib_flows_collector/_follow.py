@@ -64,23 +64,16 @@ class FileSource:
 
 
 class EventSource:
-    """Follows the TensorFlow event files under a directory (which may not exist yet)."""
+    """Follows the TensorFlow event files under a directory (which may not exist yet); a corrupt or cut-short
+    file is reported once and given up, the others are still read."""
 
     def __init__(self, directory: str, metric_names: Sequence[str], report: Report) -> None:
         self._reader = TFEventReader(directory, metric_names)
         self._report = report
 
     def read(self, *, final: bool = False) -> list[Metric]:
-        # The final read polls before finish(): finish() raises for a record cut short at a file's end,
-        # and the metrics of the records before it must still be printed.
-        metrics = self._poll(self._reader.poll)
-        if final:
-            metrics += self._poll(self._reader.finish)
+        metrics = self._reader.finish() if final else self._reader.poll()
+        for problem in self._reader.problems:
+            self._report(str(problem))
+        self._reader.problems.clear()
         return metrics
-
-    def _poll(self, read: Callable[[], list[Metric]]) -> list[Metric]:
-        try:
-            return read()
-        except CollectorError as exc:  # a corrupt record: the reader stops at it, and says so at each poll
-            self._report(str(exc))
-            return []

@@ -4,11 +4,13 @@ Event files are TFRecord files: each record is ``[uint64 length][uint32 masked C
 [uint32 masked CRC-32C of data]``, little-endian, and each payload is a serialized ``Event`` protobuf. Only
 what metrics need is decoded: ``Event{wall_time=1, step=2, summary=5}``, ``Summary{value=1}``,
 ``Summary.Value{tag=1, simple_value=2, tensor=8}`` and a scalar ``TensorProto`` of dtype float (1) or
-double (2). Both checksums are verified; corruption raises :class:`~katib_flows_collector.EventFileError`
-with the file and byte offset (Katib logs a warning and skips the file).
+double (2). Both checksums are verified. A :class:`TFEventReader` that meets a corrupt record gives that
+file up from there, as Katib skips a bad file, and goes on with the others: the problem, an
+:class:`~katib_flows_collector.EventFileError` with the file and byte offset, waits in ``problems`` for
+the caller to report; :func:`read_tf_events` raises the first one instead.
 
-The runners call :func:`read_tf_events` after the trial, or poll a :class:`TFEventReader` while it runs
-(an incomplete record at the end of a file is left for the next poll). Files named
+The runners poll a :class:`TFEventReader` while the trial runs (an incomplete record at the end of a file
+is left for the next poll) and call ``finish`` after it. Files named
 ``events.out.tfevents.*`` anywhere under the directory are read, in path order. A metric matches a value
 whose tag equals the metric's name, or, Katib's directory rule, ``test/accuracy`` matches tag ``accuracy``
 in a file whose directory path ends with ``test`` (the directory may be the collector's path itself).
@@ -45,37 +47,47 @@ class TFEventReader:
     def __init__(self, directory: str | os.PathLike[str], metric_names: Sequence[str]) -> None:
         self.directory = os.path.abspath(directory)
         self.metric_names = validate_metric_names(metric_names)
+        #: What went wrong and was skipped, oldest first; the caller reports and clears it.
+        self.problems: list[EventFileError] = []
         self._offsets: dict[str, int] = {}
+        self._given_up: set[str] = set()
 
     def poll(self) -> list[Metric]:
         """Return the wanted metrics in records completed since the last poll (none if no directory yet)."""
         metrics: list[Metric] = []
         for path in _event_files(self.directory):
-            dir_parts = os.path.dirname(path).split(os.sep)
-            for offset, record in self._read_new_records(path):
-                timestamp, step, scalars = _decode_event(record, path, offset)
-                for tag, value in scalars:
-                    metrics.extend(
-                        Metric(name, value, timestamp, step)
-                        for name in self.metric_names
-                        if _matches(name, tag, dir_parts)
-                    )
+            if path in self._given_up:
+                continue
+            try:
+                self._read_file(path, metrics)
+            except EventFileError as exc:  # the records before it count; the file is not read further
+                self._given_up.add(path)
+                self.problems.append(exc)
         return metrics
 
     def finish(self) -> list[Metric]:
-        """Last poll, once the trial is over: an incomplete record left at a file's end is an error now."""
+        """Last poll, once the trial is over: an incomplete record left at a file's end is a problem now."""
         metrics = self.poll()
         for path, offset in self._offsets.items():
             size = os.path.getsize(path)
-            if size > offset:
-                raise EventFileError(
-                    path, offset, f"truncated: the file ends {size - offset} bytes into an incomplete record"
-                )
+            if path not in self._given_up and size > offset:
+                self._given_up.add(path)
+                message = f"truncated: the file ends {size - offset} bytes into an incomplete record"
+                self.problems.append(EventFileError(path, offset, message))
         return metrics
+
+    def _read_file(self, path: str, metrics: list[Metric]) -> None:
+        dir_parts = os.path.dirname(path).split(os.sep)
+        for offset, record in self._read_new_records(path):
+            timestamp, step, scalars = _decode_event(record, path, offset)
+            for tag, value in scalars:
+                metrics.extend(
+                    Metric(name, value, timestamp, step) for name in self.metric_names if _matches(name, tag, dir_parts)
+                )
 
     def _read_new_records(self, path: str) -> Iterator[tuple[int, bytes]]:
         # The offset moves past a record only once the caller asks for the next one, i.e. after it has
-        # decoded this one: a record that fails to decode fails again on the next poll, never skipped.
+        # decoded this one: a record that fails to decode stays where it is (its file is then given up).
         offset = self._offsets.setdefault(path, 0)
         with open(path, "rb") as stream:
             stream.seek(offset)
@@ -98,8 +110,12 @@ class TFEventReader:
 
 
 def read_tf_events(directory: str | os.PathLike[str], metric_names: Sequence[str]) -> list[Metric]:
-    """Read every event file under ``directory`` once (no ``unavailable`` fallback)."""
-    return TFEventReader(directory, metric_names).finish()
+    """Read every event file under ``directory`` once (no ``unavailable`` fallback); raise the first problem."""
+    reader = TFEventReader(directory, metric_names)
+    metrics = reader.finish()
+    if reader.problems:
+        raise reader.problems[0]
+    return metrics
 
 
 def _event_files(directory: str) -> list[str]:

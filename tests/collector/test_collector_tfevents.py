@@ -197,8 +197,10 @@ def test_polling_leaves_a_partial_record_for_later(tmp_path: Path) -> None:
     with path.open("ab") as stream:
         stream.write(second[5:20])  # header complete, data not
     assert reader.poll() == []
-    with pytest.raises(EventFileError, match="truncated: the file ends 20 bytes into an incomplete record"):
-        TFEventReader(tmp_path, ["x"]).finish()
+    finished = TFEventReader(tmp_path, ["x"])
+    assert [m.step for m in finished.finish()] == [1]  # what came before the cut is kept
+    [problem] = finished.problems
+    assert "truncated: the file ends 20 bytes into an incomplete record" in str(problem)
     with path.open("ab") as stream:
         stream.write(second[20:])
     assert [m.step for m in reader.poll()] == [2]
@@ -240,3 +242,21 @@ def test_cross_check_with_tensorboard(tmp_path: Path) -> None:
     writer.add_event(event_pb2.Event(wall_time=T0, step=4, summary=summary))
     writer.close()
     assert read_tf_events(tmp_path / "theirs", ["loss"]) == [Metric("loss", "0.5", at(T0), 4)]
+
+
+def test_a_corrupt_file_is_given_up_and_the_other_files_are_still_read(tmp_path: Path) -> None:
+    bad = write_events(tmp_path / "events.out.tfevents.1", [event(T0, 1, [simple_value("x", 1.0)]),
+                                                          event(T0 + 1, 2, [simple_value("x", 2.0)])])  # fmt: skip
+    data = bytearray(bad.read_bytes())
+    data[-6] ^= 0x40  # inside the last record's float: its data checksum fails
+    bad.write_bytes(bytes(data))
+    good = write_events(tmp_path / "events.out.tfevents.2", [event(T0, 10, [simple_value("x", 10.0)])])
+    reader = TFEventReader(tmp_path, ["x"])
+    assert [m.step for m in reader.poll()] == [1, 10]  # before the bad record, and the next file
+    [problem] = reader.problems
+    assert problem.path == str(bad) and "data checksum mismatch" in str(problem)
+    reader.problems.clear()
+    with good.open("ab") as stream:
+        stream.write(record(event(T0 + 2, 11, [simple_value("x", 11.0)])))
+    assert [m.step for m in reader.poll()] == [11] and reader.problems == []  # the bad file is not read again
+    assert [m.step for m in reader.finish()] == [] and reader.problems == []
