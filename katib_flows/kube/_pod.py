@@ -31,16 +31,11 @@ CHECKPOINTS_VOLUME = "katib-flows-checkpoints"
 _SIDECAR_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
 
 
-def collector_kind(experiment: Experiment) -> str:
-    mc = experiment.spec.metrics_collector_spec
-    return (mc.collector.kind if mc and mc.collector else None) or "StdOut"
-
-
 def add_metrics_collector(
-    pod: dict[str, Any], container: dict[str, Any], experiment: Experiment, image: str | None, trial: str
+    pod: dict[str, Any], container: dict[str, Any], experiment: Experiment, kind: str, image: str | None, trial: str
 ) -> None:
-    """Give the pod the collector sidecar of a File or TensorFlowEvent experiment, sharing the metrics folder."""
-    kind = collector_kind(experiment)
+    """Give the pod the collector sidecar of a File or TensorFlowEvent (``kind``) experiment, sharing the
+    metrics folder."""
     mc = experiment.spec.metrics_collector_spec
     source = mc.source if mc else None
     fsp = source.file_system_path if source else None

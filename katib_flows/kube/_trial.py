@@ -35,7 +35,6 @@ from katib_flows.kube._pod import (
     SIDECAR_KINDS,
     add_checkpoint,
     add_metrics_collector,
-    collector_kind,
 )
 from katib_flows.local import CHECKPOINT_DIR_ENV, Collection, EarlyStopping, prepare_checkpoint
 from katib_flows.local._command import trial_parameters
@@ -113,7 +112,6 @@ class KubeTrial(TrialRecording):
         self.on_line = on_line
         self.timing = timing or Timing()
         self.extras = extras or PodExtras()
-        self.sidecar = collector_kind(experiment) in SIDECAR_KINDS
         template = experiment.spec.trial_template
         if template is None or template.command is not None:
             raise SpecError(
@@ -123,6 +121,7 @@ class KubeTrial(TrialRecording):
         self.template = template
         stored = len(store.get_observation_log(namespace, trial.name))
         self.collection = Collection(experiment, store, namespace, trial.name, None, pod_log=True, skip_rows=stored)
+        self.sidecar = self.collection.kind in SIDECAR_KINDS  # File, TensorFlowEvent: read through a sidecar
         self.body: dict[str, Any] = {}
         self.selector: dict[str, str] = {}
         self.failure: Condition | None = None
@@ -197,7 +196,8 @@ class KubeTrial(TrialRecording):
         pod, container = found
         env = {TRIAL_NAME_ENV: self.trial.name}
         if self.sidecar:
-            add_metrics_collector(pod, container, self.experiment, self.extras.image, self.trial.name)
+            add_metrics_collector(pod, container, self.experiment, self.collection.kind, self.extras.image,
+                                  self.trial.name)  # fmt: skip
         checkpoint = self._checkpoint()
         if checkpoint is not None:
             sub_path, path = checkpoint
