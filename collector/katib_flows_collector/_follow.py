@@ -26,7 +26,8 @@ class FileSource:
 
     The file may not exist yet (the training container creates it): reads give nothing until it does. A
     partial last line waits for the next read, except the final one. A file that shrinks was rewritten
-    (opened again with ``"w"``), so it is read again from its start, as ``tail -F`` does.
+    (opened again with ``"w"``), so it is read again from its start, as ``tail -F`` does. A file that cannot
+    be read (a directory, no permission yet) is tried again at each read and said once while it lasts.
     """
 
     def __init__(self, path: str, feed: Callable[[str], list[Metric]], report: Report) -> None:
@@ -35,6 +36,7 @@ class FileSource:
         self._report = report
         self._offset = 0
         self._split = LineSplitter()
+        self._unreadable = ""  # the read error last reported, until a read succeeds
 
     def read(self, *, final: bool = False) -> list[Metric]:
         chunk = self._read_new_bytes()
@@ -56,9 +58,13 @@ class FileSource:
                 chunk = stream.read()
         except FileNotFoundError:
             return b""
-        except OSError as exc:  # a directory, no permission yet: say so, and try again at the next poll
-            self._report(f"cannot read --path {self.path}: {exc.strerror or exc}")
+        except OSError as exc:
+            problem = f"cannot read {self.path}: {exc.strerror or exc}"
+            if problem != self._unreadable:
+                self._report(problem)
+            self._unreadable = problem
             return b""
+        self._unreadable = ""
         self._offset += len(chunk)
         return chunk
 

@@ -44,22 +44,10 @@ class Source(Protocol):
     def read(self, *, final: bool = False) -> list[Metric]: ...
 
 
-class SkipReporter:
-    """Writes a skipped line's or event's problem to standard error, once while it repeats.
-
-    The event reader stops at a corrupt record and meets it again at every poll; saying so once, not
-    every poll, keeps the sidecar's log readable.
-    """
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self._last: str | None = None
-
-    def __call__(self, message: str) -> None:
-        if message != self._last:
-            self._last = message
-            self._stream.write(f"{SKIPPED_PREFIX}{message}\n")
-            self._stream.flush()
+def report_skipped(message: str) -> None:
+    """A skipped line's or event's problem, on standard error (standard output carries only envelopes)."""
+    sys.stderr.write(f"{SKIPPED_PREFIX}{message}\n")
+    sys.stderr.flush()
 
 
 class StopRequest:
@@ -161,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; argparse exits 2 for bad arguments, naming the option."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    source = make_source(args, args.fail, SkipReporter(sys.stderr))
+    source = make_source(args, args.fail, report_skipped)
     stop = StopRequest()
     stop.install()  # before the first read: a SIGTERM from then on still gets the final read
     follow(source, sys.stdout, args.poll_seconds, stop)

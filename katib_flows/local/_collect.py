@@ -72,7 +72,6 @@ class Collection:
             self._text = kc.TextParser(self.metrics, filters)
         self._source: kc.FileSource | kc.EventSource | None = None  # what the poller follows
         self._push_dir: tempfile.TemporaryDirectory[str] | None = None
-        self._last_skipped = ""
         if pod_log and self.kind != "StdOut":  # envelopes of report_metrics, or of the File/TFEvent sidecar
             self._text = kc.PushParser(self.metrics, require_marker=True)
         elif self.kind == "File" and fsp is not None and fsp.path:
@@ -139,10 +138,9 @@ class Collection:
             self._flush_if_due()
 
     def _skipped(self, problem: str) -> None:
-        """A line or event the collectors could not parse: said in the trial's log (once while it repeats)."""
-        if self._log is not None and problem != self._last_skipped:
+        """A line, event or file the collectors skipped: said in the trial's log."""
+        if self._log is not None:
             self._log.write(f"katib-flows: metrics collection skipped: {problem}\n")
-        self._last_skipped = problem
 
     def _add(self, metrics: list[kc.Metric]) -> None:
         if not metrics:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from collector_tfrecord import event, record, simple_value, write_events
-from katib_flows_collector import PUSH_MARKER, TRIAL_NAME_ENV, Metric, PushParser
+from katib_flows_collector import PUSH_MARKER, TRIAL_NAME_ENV, FileSource, Metric, PushParser, TextParser
 
 POLL = "0.05"
 TIMEOUT = 15.0
@@ -284,3 +284,18 @@ def test_bad_arguments_exit_2_naming_the_option(tmp_path: Path, args: list[str],
     assert result.returncode == 2
     assert result.stdout == ""
     assert f"error: argument {option}" in result.stderr or f"required: {option}" in result.stderr
+
+
+def test_a_file_that_cannot_be_read_is_said_once_while_it_lasts(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.log"
+    path.mkdir()  # a directory where the file should be: every read fails the same way
+    said: list[str] = []
+    source = FileSource(str(path), TextParser(["accuracy"]).feed, said.append)
+    assert source.read() == [] and source.read() == [] and source.read(final=True) == []
+    assert len(said) == 1 and said[0].startswith(f"cannot read {path}: ")
+    path.rmdir()
+    path.write_text("accuracy=0.5\n")
+    assert [m.value for m in source.read()] == ["0.5"] and len(said) == 1
+    path.unlink()
+    path.mkdir()  # unreadable again: said again
+    assert source.read() == [] and len(said) == 2
