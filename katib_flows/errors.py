@@ -42,11 +42,37 @@ class CompileError(KatibFlowsError):
 
 
 class ClusterError(KatibFlowsError):
-    """The Kubernetes or Argo API refused a request; ``temporary`` says whether a retry may help."""
+    """The Kubernetes API or Argo Server refused a request or could not be reached (exit code CLUSTER_ERROR).
 
-    def __init__(self, message: str, *, temporary: bool = False) -> None:
-        super().__init__(message)
-        self.temporary = temporary
+    The subclasses say what kind of refusal it was (``katib_flows.cluster.status_error`` picks one from the
+    HTTP status): the CLI gives every one of them, and this class itself, the cluster's exit code, except
+    that a cluster's not-found and conflict answers are also ``NotFoundError`` and ``AlreadyExistsError``.
+    """
+
+    #: Whether the same request may succeed later: true only for ``TemporaryClusterError``.
+    temporary = False
+
+
+class UnauthorizedError(ClusterError):
+    """401 or 403: the token is not valid, or its ServiceAccount lacks the RBAC; the message names both."""
+
+
+class ObjectNotFoundError(ClusterError, NotFoundError):
+    """404: the object (a Workflow, a trial's Job, a ConfigMap) does not exist on the cluster."""
+
+
+class ConflictError(ClusterError, AlreadyExistsError):
+    """409: an object of that name exists already."""
+
+
+class InvalidObjectError(ClusterError):
+    """400 or 422: the server rejected the object itself; sending it again would not help."""
+
+
+class TemporaryClusterError(ClusterError):
+    """429, a 5xx, or no answer at all: the same request may succeed later (Argo retries a failed step)."""
+
+    temporary = True
 
 
 class TrialCommandError(KatibFlowsError):

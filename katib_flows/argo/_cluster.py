@@ -2,7 +2,8 @@
 
 ``KubernetesWorkflows`` is the adapter the step image uses in a pod (in-cluster config, else the
 kubeconfig); its only calls are GET and CREATE on ``workflows.argoproj.io``, which the Role in
-``manifests/`` grants. The kubernetes client is imported inside it and its exceptions never leave it.
+``manifests/`` grants. The client and its errors come from ``katib_flows.cluster``, the one module that
+imports ``kubernetes``.
 ``FolderWorkflows`` keeps each Workflow as ``<folder>/<namespace>/<name>.json``: the conformance
 harness plays the cluster with it, and ``workflows_from_env`` picks it when ``KATIB_FLOWS_WORKFLOWS_DIR``
 is set.
@@ -16,10 +17,15 @@ from pathlib import Path
 from typing import Any, cast
 
 from katib_flows.argo._handoff import Workflows
-from katib_flows.errors import ClusterError, NotFoundError
+from katib_flows.cluster import Access, api_call, kube_client
+from katib_flows.errors import ObjectNotFoundError
 
 WORKFLOWS_DIR_ENV = "KATIB_FLOWS_WORKFLOWS_DIR"
 _GROUP, _VERSION, _PLURAL = "argoproj.io", "v1alpha1", "workflows"
+_ACCESS = Access(
+    credentials="the Workflow's ServiceAccount (its serviceAccountName)",
+    needs="get and create on workflows.argoproj.io (see manifests/base/rbac.yaml)",
+)
 
 
 def workflows_from_env() -> Workflows:
@@ -40,7 +46,7 @@ class FolderWorkflows:
         try:
             document: dict[str, Any] = json.loads(self.path(namespace, name).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise NotFoundError(f"no Workflow {name!r} in namespace {namespace!r}") from exc
+            raise ObjectNotFoundError(f"no Workflow {name!r} in namespace {namespace!r}") from exc
         return document
 
     def create(self, namespace: str, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -54,23 +60,6 @@ class FolderWorkflows:
         return body
 
 
-def kube_client() -> Any:
-    """The ``kubernetes.client`` module, configured in-cluster (a pod's ServiceAccount) or else from the
-    kubeconfig (``KUBECONFIG``); ``ClusterError`` when neither works or the client is not installed."""
-    try:
-        from kubernetes import client, config
-    except ImportError as exc:
-        raise ClusterError("the kubernetes client is not installed: pip install kubernetes") from exc
-    try:
-        config.load_incluster_config()
-    except config.ConfigException:
-        try:
-            config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))
-        except (config.ConfigException, OSError) as exc:
-            raise ClusterError(f"no Kubernetes configuration: not in a pod, and no usable kubeconfig ({exc})") from exc
-    return client
-
-
 class KubernetesWorkflows:
     """Workflows through the Kubernetes API (``CustomObjectsApi``)."""
 
@@ -79,35 +68,14 @@ class KubernetesWorkflows:
         self._api = client.CustomObjectsApi()
 
     def get(self, namespace: str, name: str) -> dict[str, Any]:
-        from kubernetes.client.exceptions import ApiException
-
-        try:
-            found = self._api.get_namespaced_custom_object(_GROUP, _VERSION, namespace, _PLURAL, name)
-        except ApiException as exc:
-            if exc.status == 404:
-                raise NotFoundError(f"no Workflow {name!r} in namespace {namespace!r}") from exc
-            raise _cluster_error(exc, f"reading Workflow {namespace}/{name}") from exc
-        return cast(dict[str, Any], found)
+        with api_call(f"reading Workflow {namespace}/{name}", _ACCESS, missing_ok=True) as found:
+            found.value = self._api.get_namespaced_custom_object(_GROUP, _VERSION, namespace, _PLURAL, name)
+        if found.value is None:
+            raise ObjectNotFoundError(f"no Workflow {name!r} in namespace {namespace!r}")
+        return cast(dict[str, Any], found.value)
 
     def create(self, namespace: str, body: dict[str, Any]) -> dict[str, Any] | None:
-        from kubernetes.client.exceptions import ApiException
-
-        try:
-            created = self._api.create_namespaced_custom_object(_GROUP, _VERSION, namespace, _PLURAL, body)
-        except ApiException as exc:
-            if exc.status == 409:
-                return None
-            raise _cluster_error(exc, f"creating Workflow {namespace}/{body['metadata'].get('name')}") from exc
-        return cast(dict[str, Any], created)
-
-
-def _cluster_error(exc: Any, doing: str) -> ClusterError:
-    status = getattr(exc, "status", None)
-    reason = getattr(exc, "reason", "") or ""
-    if status in (401, 403):
-        return ClusterError(
-            f"{doing}: the API server refused ({status} {reason}); the Workflow's ServiceAccount needs get and "
-            "create on workflows.argoproj.io (see manifests/base/rbac.yaml)"
-        )
-    temporary = status is None or status == 429 or status >= 500
-    return ClusterError(f"{doing}: the API server answered {status} {reason}", temporary=temporary)
+        doing = f"creating Workflow {namespace}/{body['metadata'].get('name')}"
+        with api_call(doing, _ACCESS, conflict_ok=True) as created:
+            created.value = self._api.create_namespaced_custom_object(_GROUP, _VERSION, namespace, _PLURAL, body)
+        return cast("dict[str, Any] | None", created.value)

@@ -8,6 +8,10 @@ name here changes both sides at once; the committed ``workflow_templates/`` drif
 from __future__ import annotations
 
 from katib_flows import __version__
+from katib_flows.cluster import L_EXPERIMENT as L_EXPERIMENT
+from katib_flows.cluster import L_MANAGED_BY as L_MANAGED_BY
+from katib_flows.cluster import MANAGED_BY as MANAGED_BY
+from katib_flows.paths import DB_ENV as DB_ENV
 
 #: The step image; its entrypoint is ``katib-flows`` (see the project's Dockerfile).
 DEFAULT_IMAGE = f"ghcr.io/katib-flows/katib-flows:{__version__}"
@@ -49,8 +53,6 @@ NONE = "none"
 SPEC_ENV = "KATIB_FLOWS_EXPERIMENT_SPEC"
 #: How the trial step runs a trial: ``kubernetes`` (the default) or ``local`` (in the step's container).
 TRIAL_RUNNER_ENV = "KATIB_FLOWS_TRIAL_RUNNER"
-#: The store URL (the CLI's ``--db`` reads it too).
-DB_ENV = "KATIB_FLOWS_DB"
 #: The step image, told to the trial step: the metrics collector sidecar of File and TensorFlowEvent runs it.
 IMAGE_ENV = "KATIB_FLOWS_IMAGE"
 #: PBT checkpoints (``suggestion_trial_dir``) on a cluster: the ReadWriteMany PersistentVolumeClaim that the
@@ -59,12 +61,9 @@ CHECKPOINTS_CLAIM_ENV = "KATIB_FLOWS_CHECKPOINTS_CLAIM"
 DEFAULT_CHECKPOINTS_CLAIM = "katib-flows-checkpoints"
 CHECKPOINTS_MOUNT = "/var/lib/katib-flows/checkpoints"
 
-# Labels and annotations.
-L_MANAGED_BY = "app.kubernetes.io/managed-by"
-L_EXPERIMENT = "katib-flows.io/experiment"
+# Labels and annotations (those on every object katib-flows creates come from katib_flows.cluster).
 L_GENERATION = "katib-flows.io/generation"
 L_ROOT = "katib-flows.io/root"
-MANAGED_BY = "katib-flows"
 
 
 def runner_of(workflow: str, lane: int | str, iteration: int | str) -> str:

@@ -12,8 +12,9 @@ so what reaches the server is hera's rendering and not the compiled dict ``katib
 (equal today for our examples, but nothing guarantees it); that serialisation calls pydantic's
 deprecated ``.json()``, which warns on every call with pydantic 2.x; and ``verify_ssl=False`` makes
 ``requests`` warn on every call as well. These three calls need only the standard library. Argo's
-errors arrive as JSON ``{"code": <gRPC code>, "message": "..."}``; they become katib-flows errors
-carrying Argo's message and the fix, and no ``urllib`` exception leaves this module.
+errors arrive as JSON ``{"code": <gRPC code>, "message": "..."}``; they become the typed errors of
+``katib_flows.cluster.status_error`` (the same mapping as the Kubernetes API's) carrying Argo's message
+and the fix, and no ``urllib`` exception leaves this module.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from katib_flows.errors import AlreadyExistsError, ClusterError, CompileError, NotFoundError
+from katib_flows.cluster import INVALID_STATUSES, Access, status_error
+from katib_flows.errors import ClusterError, CompileError, ConflictError
 
 SERVER_ENV = "ARGO_SERVER"
 TOKEN_ENV = "ARGO_TOKEN"
@@ -36,6 +38,10 @@ SECURE_ENV = "ARGO_SECURE"
 BASE_HREF_ENV = "ARGO_BASE_HREF"
 _PORT_FORWARD = "kubectl -n argo port-forward svc/argo-server 2746:2746"
 _TRUE = {"1", "true", "yes", "on"}
+_ACCESS = Access(
+    credentials=f"--token / {TOKEN_ENV} (a token from `argo auth token`, or a ServiceAccount's token)",
+    needs="create, get and list on workflows.argoproj.io in that namespace",
+)
 
 
 @dataclass(frozen=True)
@@ -122,9 +128,9 @@ class ArgoServer:
         body = {"namespace": namespace, "workflow": workflow}
         try:
             return self._call("POST", self._path(namespace), body, doing=f"creating Workflow {namespace}/{name}")
-        except AlreadyExistsError as exc:
-            raise AlreadyExistsError(
-                f"a Workflow named {name!r} already exists in namespace {namespace!r} ({exc.args[0]}). Submit "
+        except ConflictError as exc:
+            raise ConflictError(
+                f"a Workflow named {name!r} already exists in namespace {namespace!r} ({exc}). Submit "
                 f"under another name with --name NEW (Experiment(name=...) in Python; a new experiment), or delete "
                 "the old Workflow with "
                 f"`argo delete {name} -n {namespace}` and submit again (the experiment stays in the store, and "
@@ -187,24 +193,16 @@ class ArgoServer:
             raise ClusterError(f"{doing}: {self.url} answered {type(answer).__name__}, not a JSON object")
         return answer
 
-    def _refused(self, status: int, raw: bytes, doing: str) -> Exception:
+    def _refused(self, status: int, raw: bytes, doing: str) -> ClusterError:
         message = _message(raw)
-        said = f"Argo Server answered {status}: {message}" if message else f"Argo Server answered {status}"
-        if status == 409:
-            return AlreadyExistsError(message or said)
-        if status == 404:
-            return NotFoundError(f"{doing}: {said}")
-        if status in (401, 403):
-            return ClusterError(
-                f"{doing}: {said}. Check --token / {TOKEN_ENV} (a token from `argo auth token`, or a "
-                "ServiceAccount's token), and that the ServiceAccount's RBAC allows create, get and list on "
-                "workflows.argoproj.io in that namespace"
-            )
-        if status in (400, 422):
-            return ClusterError(f"{doing}: Argo refused the Workflow ({status}): {message or 'no message'}")
-        return ClusterError(f"{doing}: {said}", temporary=status == 429 or status >= 500)
+        if status in INVALID_STATUSES:
+            said = f"Argo refused the Workflow ({status}): {message or 'no message'}"
+        else:
+            said = f"Argo Server answered {status}: {message}" if message else f"Argo Server answered {status}"
+        return status_error(status, doing, said, _ACCESS)
 
     def _unreachable(self, exc: BaseException, doing: str) -> ClusterError:
+        """No HTTP answer: a ``TemporaryClusterError`` saying where it looked and what to check."""
         reason = getattr(exc, "reason", exc)
         hint = f"check --argo-server / {SERVER_ENV} (from a laptop: `{_PORT_FORWARD}`, then localhost:2746)"
         if isinstance(reason, ssl.SSLCertVerificationError):
@@ -214,7 +212,7 @@ class ArgoServer:
             )
         elif isinstance(reason, ssl.SSLError):
             hint = f"it may serve plain HTTP: give http://HOST:PORT (or {SECURE_ENV}=false)"
-        return ClusterError(f"{doing}: cannot reach Argo Server at {self.url} ({reason}); {hint}", temporary=True)
+        return status_error(None, doing, f"cannot reach Argo Server at {self.url} ({reason}); {hint}", _ACCESS)
 
 
 def _message(raw: bytes) -> str:

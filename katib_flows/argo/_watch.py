@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from katib_flows.argo import _names as n
-from katib_flows.errors import ClusterError, KatibFlowsError, NotFoundError
+from katib_flows.errors import KatibFlowsError, NotFoundError, TemporaryClusterError
 
 if TYPE_CHECKING:
     from katib_flows.argo._server import ArgoServer
@@ -114,9 +114,7 @@ class _Follower:
             return None
         try:
             state = workflow_state(server, self.namespace, self.name)
-        except ClusterError as exc:
-            if not exc.temporary:
-                raise
+        except TemporaryClusterError as exc:
             if not self.argo_down:
                 self.note(f"cannot read the Workflow ({exc}); following the store alone until Argo Server answers")
             self.argo_down = True

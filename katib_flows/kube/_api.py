@@ -1,11 +1,12 @@
 """The Kubernetes API as the trial runner needs it: create, read and delete one object, list pods, read logs.
 
-The only module of the runner that imports the ``kubernetes`` client (in-cluster configuration, else the
-kubeconfig of ``KUBECONFIG``). Every object kind goes through ``CustomObjectsApi`` by group, version and
-plural (``batch/v1`` ``jobs`` is reached that way too); plurals of the kinds Katib documents are known,
-others are asked from the API server's discovery. ``ApiException`` never leaves this module: 401/403 become
-a ``ClusterError`` naming the RBAC the Workflow's ServiceAccount needs, a 5xx, 429 or lost connection a
-temporary one (the step fails and Argo retries it; the retried step finds the same object again).
+The client and its error translation come from ``katib_flows.cluster`` (the one module importing
+``kubernetes``). Every object kind goes through ``CustomObjectsApi`` by group, version and plural
+(``batch/v1`` ``jobs`` is reached that way too); plurals of the kinds Katib documents are known, others
+are asked from the API server's discovery. Errors leave as the typed ``ClusterError``s: 401/403
+``UnauthorizedError`` naming the RBAC the Workflow's ServiceAccount needs, 400/422 ``InvalidObjectError``
+(the trial fails), a 5xx, 429 or lost connection ``TemporaryClusterError`` (the step fails and Argo
+retries it; the retried step finds the same object again).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, cast
 
-from katib_flows.argo._cluster import kube_client
-from katib_flows.errors import ClusterError, SpecError
+from katib_flows.cluster import Access, api_call, kube_client
+from katib_flows.errors import ClusterError, SpecError, TemporaryClusterError
 
 #: kind -> plural for the kinds a trial template usually holds (DESIGN.md section 5); others use discovery.
 PLURALS = {
@@ -27,9 +28,9 @@ PLURALS = {
     "Workflow": "workflows",
     "PipelineRun": "pipelineruns",
 }
-_RBAC = (
-    "the Workflow's ServiceAccount needs create, get and delete on the trial's kind and get/list on pods and "
-    "pods/log (see manifests/base/rbac.yaml)"
+_ACCESS = Access(
+    credentials="the Workflow's ServiceAccount (its serviceAccountName)",
+    needs="create, get and delete on the trial's kind and get/list on pods and pods/log (see manifests/base/rbac.yaml)",
 )
 #: Seconds to wait for the API server to answer a plain request (log streams wait as long as the trial runs).
 REQUEST_TIMEOUT = (10, 60)
@@ -38,10 +39,6 @@ REQUEST_TIMEOUT = (10, 60)
 def group_version(api_version: str) -> tuple[str, str]:
     group, _, version = api_version.rpartition("/")
     return group, version
-
-
-class InvalidObjectError(ClusterError):
-    """The API server rejected an object as invalid (400, 422): the trial fails, retrying would not help."""
 
 
 class KubeApi:
@@ -159,7 +156,7 @@ class LogStream:
                 yield from split.push(chunk)
             yield from split.flush()
         except Exception as exc:  # a reset or closed connection: the caller reads again from where it was
-            raise ClusterError(f"the log stream broke: {exc}", temporary=True) from exc
+            raise TemporaryClusterError(f"the log stream broke: {exc}") from exc
         finally:
             self.close()
 
@@ -172,54 +169,6 @@ class LogStream:
                 pass
 
 
-class _Found:
-    value: Any = None
-
-
-class _errors:  # lower case: used like a function, in a with statement
-    """Turn ``ApiException`` and connection errors into ``ClusterError``; 404 leaves ``value`` None when allowed."""
-
-    def __init__(self, doing: str, *, missing_ok: bool = False, conflict_ok: bool = False) -> None:
-        self.doing, self.missing_ok, self.conflict_ok, self.found = doing, missing_ok, conflict_ok, _Found()
-
-    def __enter__(self) -> _Found:
-        return self.found
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
-        from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
-
-        if isinstance(exc, ApiException):
-            if (exc.status == 404 and self.missing_ok) or (exc.status == 409 and self.conflict_ok):
-                self.found.value = None
-                return True
-            raise _cluster_error(exc, self.doing) from exc
-        if isinstance(exc, HTTPError | OSError):  # connection refused or reset, timeouts: unreachable for now
-            raise _unreachable(exc, self.doing) from exc
-        return False
-
-
-def _cluster_error(exc: Any, doing: str) -> ClusterError:
-    status = getattr(exc, "status", None)
-    reason = getattr(exc, "reason", "") or ""
-    if status in (401, 403):
-        return ClusterError(f"{doing}: the API server refused ({status} {reason}); {_RBAC}")
-    temporary = status is None or status == 429 or status >= 500
-    detail = _message(exc)
-    if status in (400, 422):
-        return InvalidObjectError(f"{doing}: the API server rejected it ({status} {reason}){detail}")
-    return ClusterError(f"{doing}: the API server answered {status} {reason}{detail}", temporary=temporary)
-
-
-def _message(exc: Any) -> str:
-    import json
-
-    try:
-        message = json.loads(exc.body or "{}").get("message")
-    except (ValueError, AttributeError):
-        return ""
-    return f": {message}" if message else ""
-
-
-def _unreachable(exc: BaseException, doing: str) -> ClusterError:
-    return ClusterError(f"{doing}: the API server cannot be reached ({exc.__class__.__name__}: {exc})", temporary=True)
+def _errors(doing: str, *, missing_ok: bool = False, conflict_ok: bool = False) -> api_call:
+    """``api_call`` with the runner's RBAC advice."""
+    return api_call(doing, _ACCESS, missing_ok=missing_ok, conflict_ok=conflict_ok)

@@ -25,9 +25,10 @@ from typing import Any
 
 from katib_flows_suggestion import checkpoint_dirs
 
+from katib_flows.cluster import L_EXPERIMENT, L_MANAGED_BY, L_TRIAL, MANAGED_BY
 from katib_flows.engine import interrupt_trial
-from katib_flows.errors import ClusterError, KatibFlowsError, SpecError
-from katib_flows.kube._api import InvalidObjectError, KubeApi
+from katib_flows.errors import ClusterError, InvalidObjectError, KatibFlowsError, SpecError
+from katib_flows.kube._api import KubeApi
 from katib_flows.kube._conditions import Condition, Outcome
 from katib_flows.kube._logs import Followers, LogFollower, infrastructure_fault
 from katib_flows.kube._pod import (
@@ -54,9 +55,6 @@ JOB_NAME_LABELS = {
     "Workflow": "workflows.argoproj.io/workflow",
     "PipelineRun": "tekton.dev/pipelineRun",
 }
-L_TRIAL = "katib-flows.io/trial"
-L_EXPERIMENT = "katib-flows.io/experiment"
-L_MANAGED_BY, MANAGED_BY = "app.kubernetes.io/managed-by", "katib-flows"
 #: Katib's environment variable with the trial's name, set in the primary container.
 TRIAL_NAME_ENV = "KATIB_TRIAL_NAME"
 

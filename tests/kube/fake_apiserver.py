@@ -25,6 +25,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -233,7 +234,7 @@ class FakeApiServer:
         request = Request(method, parsed.path, query, body, status or 0)
         self.requests.append(request)
         if status:
-            self._status(http, status, "Forbidden" if status == 403 else "ServiceUnavailable", "scripted failure")
+            self._status(http, status, HTTPStatus(status).phrase.replace(" ", ""), "scripted failure")
             request.status = status
             return
         parts = parsed.path.strip("/").split("/")
