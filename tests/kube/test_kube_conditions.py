@@ -18,7 +18,11 @@ from katib_flows.kube import Condition, ConditionError, Outcome
 from katib_flows.kube._conditions import MISSING
 from katib_flows.spec._kinds import SUCCESS_FAILURE_CONDITIONS
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "katib-examples"
+# ../shared beside the checkout; the first such folder above it, so that a git worktree finds it too.
+EXAMPLES = next(
+    (p / "shared" / "katib-examples" for p in Path(__file__).resolve().parents[2:] if (p / "shared").is_dir()),
+    Path(__file__).resolve().parents[3] / "shared" / "katib-examples",
+)
 
 
 def _example_conditions() -> set[str]:

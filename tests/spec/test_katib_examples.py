@@ -9,7 +9,11 @@ import pytest
 from katib_flows.cli import main
 from katib_flows.spec import check_file
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "katib-examples"
+# ../shared beside the checkout; the first such folder above it, so that a git worktree finds it too.
+EXAMPLES = next(
+    (p / "shared" / "katib-examples" for p in Path(__file__).resolve().parents[2:] if (p / "shared").is_dir()),
+    Path(__file__).resolve().parents[3] / "shared" / "katib-examples",
+)
 FILES = sorted(EXAMPLES.rglob("*.yaml"))
 
 
