@@ -1,7 +1,7 @@
 """Pydantic models of Katib's ``kubeflow.org/v1beta1`` Experiment, field for field.
 
 These models only check shapes and types; Katib's rules (what is required, what may not be combined,
-ranges) live in ``_rules.py`` and Katib's defaults in ``_defaults.py``, so that a document can be read
+ranges) live in ``_rules/`` and Katib's defaults in ``_defaults.py``, so that a document can be read
 first and then judged as a whole, every problem reported at once. Field names are snake_case in Python
 and Katib's camelCase on the wire. Unknown fields are kept (``extra="allow"``) so the loader can warn
 about them with the nearest valid name, as Katib's CRD ignores them silently.

@@ -1,6 +1,6 @@
 """Katib's rules for ``spec.trialTemplate``, in the webhook's order, plus two it leaves to trial creation.
 
-Called by ``_rules.check``. A ConfigMap-sourced template cannot be read at lint time (it lives in the
+Called by ``check`` in ``__init__.py``. A ConfigMap-sourced template cannot be read at lint time (it lives in the
 cluster), so only its reference is checked here; the runners check the template itself when they load it.
 """
 
