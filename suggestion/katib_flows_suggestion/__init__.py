@@ -1,7 +1,8 @@
 """Search algorithms for katib-flows: Katib's algorithms as stateless functions of (space, history, seed).
 
 The engine builds a ``Problem`` from an Experiment, gets an algorithm with ``get_algorithm(name)`` and asks
-it to ``suggest`` from the full trial history; the spec rules call ``validate_settings`` and ``grid_size``.
+it to ``suggest`` from the full trial history; the spec rules call ``algorithm_names``, ``validate_settings``
+and ``grid_size``. Other distributions add algorithms through entry points (``ENTRY_POINT_GROUP``, ``_registry``).
 Early-stopping rules live in ``katib_flows_suggestion.early_stopping``. PBT's checkpoint contract for
 runners is ``checkpoint_dirs`` (see ``_pbt``). This distribution depends on optuna, numpy, scipy and cmaes.
 
@@ -12,10 +13,10 @@ with the same decisions; the others ignore the cache. ``bayesianoptimization`` i
 ``_bayesopt``), not optuna's GPSampler: see ``_bayesopt`` for why, by measured quality and speed.
 """
 
+from katib_flows_suggestion._algorithm import Algorithm, SuggestionCache
 from katib_flows_suggestion._base import (
     ACTIVE,
     FINISHED_WITH_VALUE,
-    Algorithm,
     Decision,
     Direction,
     Distribution,
@@ -25,19 +26,25 @@ from katib_flows_suggestion._base import (
     Problem,
     SettingProblem,
     Suggestion,
-    SuggestionCache,
     Trial,
     Value,
     Wait,
 )
-from katib_flows_suggestion._errors import InvalidSettingsError, NotImplementedAlgorithmError, UnknownAlgorithmError
+from katib_flows_suggestion._errors import (
+    InvalidPluginError,
+    InvalidSettingsError,
+    NotImplementedAlgorithmError,
+    UnknownAlgorithmError,
+)
 from katib_flows_suggestion._grid import grid_size
 from katib_flows_suggestion._pbt import CheckpointDirs, checkpoint_dirs
 from katib_flows_suggestion._registry import (
     ALGORITHM_NAMES,
+    ENTRY_POINT_GROUP,
     EXTENSION_ALGORITHMS,
     IMPLEMENTED_ALGORITHMS,
     KATIB_ALGORITHMS,
+    algorithm_names,
     get_algorithm,
     validate_settings,
 )
@@ -46,6 +53,7 @@ from katib_flows_suggestion._rules import MULTI_OBJECTIVE_ALGORITHMS
 __all__ = [
     "ACTIVE",
     "ALGORITHM_NAMES",
+    "ENTRY_POINT_GROUP",
     "EXTENSION_ALGORITHMS",
     "FINISHED_WITH_VALUE",
     "IMPLEMENTED_ALGORITHMS",
@@ -57,6 +65,7 @@ __all__ = [
     "Direction",
     "Distribution",
     "Exhausted",
+    "InvalidPluginError",
     "InvalidSettingsError",
     "NotImplementedAlgorithmError",
     "Parameter",
@@ -69,6 +78,7 @@ __all__ = [
     "UnknownAlgorithmError",
     "Value",
     "Wait",
+    "algorithm_names",
     "checkpoint_dirs",
     "get_algorithm",
     "grid_size",

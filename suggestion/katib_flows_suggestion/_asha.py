@@ -18,18 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from katib_flows_suggestion._base import (
-    Algorithm,
-    Decision,
-    Exhausted,
-    Problem,
-    SettingProblem,
-    Suggestion,
-    Trial,
-    Wait,
-)
+from katib_flows_suggestion._algorithm import Algorithm
+from katib_flows_suggestion._base import Decision, Exhausted, Problem, Suggestion, Trial, Wait
 from katib_flows_suggestion._budget import Budgets, eta_of, int_label, is_active, ranked
-from katib_flows_suggestion._rules import SCHEMAS, base_seed, check_algorithm, read_settings
+from katib_flows_suggestion._rules import base_seed
 from katib_flows_suggestion._rules import hyperband_s_max as s_max
 
 _PREFIX = "asha.suggestion.katib.kubeflow.org/"
@@ -48,13 +40,9 @@ class Asha(Algorithm):
     """Asynchronous successive halving; see the module docstring."""
 
     name = "asha"
-    settings = tuple(s.name for s in SCHEMAS["asha"])
-
-    def validate(self, problem: Problem) -> list[SettingProblem]:
-        return check_algorithm(self.name, problem)
 
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
-        values = read_settings(self.name, problem)
+        values = self.read_settings(problem)
         eta = eta_of(values)
         r_min = values.get("r_min")
         budgets = rung_budgets(float(values["r_l"] or 0), eta, float(r_min) if isinstance(r_min, float) else None)

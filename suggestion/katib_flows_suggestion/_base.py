@@ -1,26 +1,15 @@
-"""The one interface every search algorithm implements, and the plain data it works on.
+"""The plain data search algorithms work on: the space, the history, and the decisions they return.
 
-Call order: the engine builds a ``Problem`` from the Experiment spec once, calls ``validate`` when the
-experiment is linted or registered, and then calls ``suggest`` once per free trial slot, each time with
-the whole trial history read from the store. An algorithm keeps nothing between calls: two fresh
-instances given the same problem, history and seed return the same decision, so any process can
-suggest after a crash. This package imports neither the main package nor pydantic, so the types here
-are dataclasses of plain values.
-
-Stateless for correctness, warm for speed (DESIGN.md section 4): a long-lived process that suggests again
-and again for one experiment (a local run's lanes, a suggestion service) may hold a ``SuggestionCache`` and
-call ``cache.suggest(algorithm, ...)``. An algorithm that can use it keeps its state there, brings it up to
-date with the history, throws it away on any doubt, and returns the decision ``suggest`` would (a test
-holds every such algorithm to that); the others ignore it. A fresh process simply has no cache.
+The engine builds a ``Problem`` from the Experiment spec and a ``Trial`` per history entry from the store;
+an algorithm (``_algorithm.Algorithm``) answers with a ``Decision``. This package imports neither the main
+package nor pydantic, so the types here are dataclasses of plain values.
 """
 
 from __future__ import annotations
 
-import threading
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Literal
 
 ParameterType = Literal["int", "double", "categorical", "discrete"]
 Distribution = Literal["uniform", "logUniform", "normal", "logNormal"]
@@ -140,62 +129,3 @@ class SettingProblem:
     setting: str
     message: str
     fix: str = ""
-
-
-class Algorithm(ABC):
-    """A search algorithm. Subclasses set ``name`` and implement ``validate`` and ``suggest``."""
-
-    name: ClassVar[str]
-    #: The settings this algorithm understands; any other name is reported by ``validate``.
-    settings: ClassVar[tuple[str, ...]] = ()
-
-    @abstractmethod
-    def validate(self, problem: Problem) -> list[SettingProblem]:
-        """Return every broken rule about ``problem.settings`` and the space for this algorithm; [] if fine."""
-
-    @abstractmethod
-    def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
-        """Decide the next trial from the full history.
-
-        Deterministic in (problem, history, seed). Implementations mix ``len(history)`` into their random
-        state so that successive calls with a growing history give different draws.
-        """
-
-    def suggest_cached(self, problem: Problem, history: Sequence[Trial], seed: int, cache: SuggestionCache) -> Decision:
-        """``suggest``'s decision, which an algorithm may reach faster by keeping state in ``cache``.
-
-        Called by ``SuggestionCache.suggest`` only. By default the cache is not used.
-        """
-        return self.suggest(problem, history, seed)
-
-
-_Kept = TypeVar("_Kept")
-
-
-class SuggestionCache:
-    """What a long-lived process keeps for one experiment between suggestions, to suggest faster.
-
-    Create one per experiment and call ``suggest`` instead of ``algorithm.suggest``: the decision is the
-    same. Calls are serialised by a lock, so lanes (threads) may share it.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._kept: dict[str, Any] = {}
-
-    def suggest(self, algorithm: Algorithm, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
-        """``algorithm.suggest(problem, history, seed)``, using what was kept from earlier calls."""
-        with self._lock:
-            return algorithm.suggest_cached(problem, history, seed, self)
-
-    def kept(self, key: str, make: Callable[[], _Kept], kind: type[_Kept]) -> _Kept:
-        """The state kept under ``key`` (an algorithm's name), made by ``make`` when there is none of ``kind``."""
-        state = self._kept.get(key)
-        if not isinstance(state, kind):
-            state = self._kept[key] = make()
-        return state
-
-    def clear(self) -> None:
-        """Forget everything kept; the next call rebuilds from the history."""
-        with self._lock:
-            self._kept.clear()

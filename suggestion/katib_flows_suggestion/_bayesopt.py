@@ -30,20 +30,19 @@ import numpy as np
 from scipy.optimize import minimize  # type: ignore[import-untyped]
 from scipy.special import log_ndtr, ndtr  # type: ignore[import-untyped]
 
+from katib_flows_suggestion._algorithm import Algorithm
 from katib_flows_suggestion._base import (
     ACTIVE,
     FINISHED_WITH_VALUE,
-    Algorithm,
     Decision,
     Problem,
-    SettingProblem,
     Suggestion,
     Trial,
     Value,
 )
 from katib_flows_suggestion._fresh import fresh
 from katib_flows_suggestion._gp import GaussianProcess, condition_on, fit
-from katib_flows_suggestion._rules import SCHEMAS, base_seed, check_algorithm, read_settings
+from katib_flows_suggestion._rules import base_seed
 from katib_flows_suggestion._scale import UnitScale
 from katib_flows_suggestion._seed import generator
 from katib_flows_suggestion._sobol import _engine as sobol_engine
@@ -232,13 +231,9 @@ class BayesianOptimization(Algorithm):
     """GP-based Bayesian optimisation; see the module docstring for the settings."""
 
     name = "bayesianoptimization"
-    settings = tuple(s.name for s in SCHEMAS["bayesianoptimization"])
-
-    def validate(self, problem: Problem) -> list[SettingProblem]:
-        return check_algorithm(self.name, problem)
 
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
-        values = read_settings(self.name, problem)
+        values = self.read_settings(problem)
         seed = base_seed(values, seed)
         rng = generator(seed, len(history))
         n_initial = values.get("n_initial_points")

@@ -37,20 +37,18 @@ from dataclasses import dataclass
 import numpy as np
 from cmaes import CMA  # type: ignore[import-untyped]  # cmaes ships no py.typed
 
+from katib_flows_suggestion._algorithm import Algorithm, SuggestionCache
 from katib_flows_suggestion._base import (
     FINISHED_WITH_VALUE,
-    Algorithm,
     Decision,
     Parameter,
     Problem,
-    SettingProblem,
     Suggestion,
-    SuggestionCache,
     Trial,
     Value,
 )
 from katib_flows_suggestion._fresh import fresh
-from katib_flows_suggestion._rules import SCHEMAS, base_seed, check_algorithm, read_settings
+from katib_flows_suggestion._rules import base_seed
 from katib_flows_suggestion._scale import UnitScale
 from katib_flows_suggestion._seed import derive, generator
 from katib_flows_suggestion._space import from_unit
@@ -182,10 +180,6 @@ class CmaEs(Algorithm):
     """CMA-ES with IPOP/BIPOP restarts; see the module docstring for what each setting does."""
 
     name = "cmaes"
-    settings = tuple(s.name for s in SCHEMAS["cmaes"])
-
-    def validate(self, problem: Problem) -> list[SettingProblem]:
-        return check_algorithm(self.name, problem)
 
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
         return _propose(problem, history, _fed(self._new_replay(problem, seed), history))
@@ -197,7 +191,7 @@ class CmaEs(Algorithm):
         return _propose(problem, history, replay)
 
     def _new_replay(self, problem: Problem, seed: int) -> _Replay:
-        values = read_settings(self.name, problem)
+        values = self.read_settings(problem)
         sigma = values.get("sigma")
         strategy = values.get("restart_strategy")
         return _Replay(

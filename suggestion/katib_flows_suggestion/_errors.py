@@ -16,6 +16,10 @@ class UnknownAlgorithmError(LookupError):
     """The name is not one of Katib's algorithms."""
 
 
+class InvalidPluginError(UnknownAlgorithmError):
+    """An entry point of group ``katib_flows.algorithms`` that does not load, or is not an ``Algorithm`` of its name."""
+
+
 class NotImplementedAlgorithmError(LookupError):
     """The name is a Katib algorithm that katib-flows does not run (yet); its settings can still be validated."""
 

@@ -17,19 +17,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from katib_flows_suggestion._algorithm import Algorithm
 from katib_flows_suggestion._base import (
-    Algorithm,
     Decision,
     Exhausted,
     Parameter,
     Problem,
-    SettingProblem,
     Suggestion,
     Trial,
     Value,
 )
 from katib_flows_suggestion._errors import InvalidSettingsError
-from katib_flows_suggestion._rules import SCHEMAS, base_seed, check_algorithm, read_settings
+from katib_flows_suggestion._rules import base_seed
 from katib_flows_suggestion._seed import generator
 from katib_flows_suggestion._space import canonical, grid_values
 
@@ -99,18 +98,14 @@ class GridSearch(Algorithm):
     """Settings: ``random_state`` (int >= 0) replaces the engine's seed for the order."""
 
     name = "grid"
-    settings = tuple(s.name for s in SCHEMAS["grid"])
-
-    def validate(self, problem: Problem) -> list[SettingProblem]:
-        return check_algorithm(self.name, problem)
 
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
-        values = read_settings(self.name, problem)
+        values = self.read_settings(problem)
         columns = []
         for p in problem.parameters:
             column = grid_values(p)
             if column is None:  # read_settings has already refused this; keeps mypy and a bad caller honest
-                raise InvalidSettingsError(self.name, check_algorithm(self.name, problem))
+                raise InvalidSettingsError(self.name, self.validate(problem))
             columns.append(column)
         sizes = [len(column) for column in columns]
         if 0 in sizes:

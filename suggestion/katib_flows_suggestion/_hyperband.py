@@ -22,18 +22,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from katib_flows_suggestion._base import (
-    Algorithm,
-    Decision,
-    Exhausted,
-    Problem,
-    SettingProblem,
-    Suggestion,
-    Trial,
-    Wait,
-)
+from katib_flows_suggestion._algorithm import Algorithm
+from katib_flows_suggestion._base import Decision, Exhausted, Problem, Suggestion, Trial, Wait
 from katib_flows_suggestion._budget import Budgets, eta_of, int_label, is_active, ranked
-from katib_flows_suggestion._rules import SCHEMAS, check_algorithm, read_settings
 from katib_flows_suggestion._rules import hyperband_s_max as s_max
 
 _PREFIX = "hyperband.suggestion.katib.kubeflow.org/"
@@ -71,13 +62,9 @@ class Hyperband(Algorithm):
     """Hyperband over all brackets; see the module docstring."""
 
     name = "hyperband"
-    settings = tuple(s.name for s in SCHEMAS["hyperband"])
-
-    def validate(self, problem: Problem) -> list[SettingProblem]:
-        return check_algorithm(self.name, problem)
 
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
-        values = read_settings(self.name, problem)
+        values = self.read_settings(problem)
         r_l, eta = float(values["r_l"] or 0), eta_of(values)
         budgets = Budgets(problem, str(values["resource_name"]))
         cells: dict[tuple[int, int], list[Trial]] = {}

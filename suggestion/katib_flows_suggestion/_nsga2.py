@@ -35,10 +35,11 @@ from optuna import Study
 from optuna.samplers import NSGAIISampler
 from optuna.trial import FrozenTrial, TrialState
 
+from katib_flows_suggestion._algorithm import Algorithm
 from katib_flows_suggestion._base import FINISHED_WITH_VALUE, Decision, Problem, Suggestion, Trial
 from katib_flows_suggestion._fresh import fresh
 from katib_flows_suggestion._optuna import ask
-from katib_flows_suggestion._rules import TableAlgorithm, base_seed, read_settings
+from katib_flows_suggestion._rules import base_seed
 from katib_flows_suggestion._seed import derive
 
 LABEL_GENERATION = "nsga2.suggestion.katib.kubeflow.org/generation"
@@ -116,13 +117,13 @@ def _attrs(trial: Trial) -> dict[str, Any]:
     return {} if generation is None else {_OPTUNA_GENERATION: generation}
 
 
-class NSGA2(TableAlgorithm):
+class NSGA2(Algorithm):
     """NSGA-II over optuna's NSGAIISampler; see the module docstring for the settings."""
 
     name = "nsga2"
 
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
-        values = read_settings(self.name, problem)
+        values = self.read_settings(problem)
         seed = base_seed(values, seed)
         population = values.get("population_size")
         population_size = population if isinstance(population, int) else DEFAULT_POPULATION_SIZE

@@ -92,7 +92,7 @@ def _inside(dist: BaseDistribution, value: Value) -> bool:
     return bool(dist.low <= value <= dist.high)
 
 
-def _state(trial: Trial, problem: Problem) -> tuple[TrialState, list[float] | None]:
+def state_of(trial: Trial, problem: Problem) -> tuple[TrialState, list[float] | None]:
     values = trial.objective_values(problem)  # one per objective; (value,) for a single objective
     if trial.status in FINISHED_WITH_VALUE and values is not None and all(math.isfinite(v) for v in values):
         return TrialState.COMPLETE, [float(v) for v in values]
@@ -125,7 +125,7 @@ def frozen_trial(
 ) -> FrozenTrial:
     """The optuna trial for history ``trial`` whose params are ``params`` (from ``optuna_params``)."""
     now = now or datetime.now()
-    state, values = _state(trial, problem)
+    state, values = state_of(trial, problem)
     finished = now if state.is_finished() else None
     system = attrs(trial) if attrs is not None else {}
     return _OwnedTrial(-1, state, None, now, finished, params, distributions, {}, system, {}, -1, values=values)

@@ -38,19 +38,9 @@ from pathlib import PurePath
 
 import numpy as np
 
-from katib_flows_suggestion._base import (
-    Algorithm,
-    Decision,
-    Parameter,
-    Problem,
-    SettingProblem,
-    Suggestion,
-    Trial,
-    Value,
-    Wait,
-)
+from katib_flows_suggestion._algorithm import Algorithm
+from katib_flows_suggestion._base import Decision, Parameter, Problem, Suggestion, Trial, Value, Wait
 from katib_flows_suggestion._budget import has_value, int_label, is_active
-from katib_flows_suggestion._rules import SCHEMAS, check_algorithm, read_settings
 from katib_flows_suggestion._seed import generator
 from katib_flows_suggestion._space import canonical, choices, from_unit, lattice, snap
 
@@ -115,13 +105,9 @@ class PopulationBasedTraining(Algorithm):
     """PBT with exploit/explore per Katib's settings; see the module docstring."""
 
     name = "pbt"
-    settings = tuple(s.name for s in SCHEMAS["pbt"])
-
-    def validate(self, problem: Problem) -> list[SettingProblem]:
-        return check_algorithm(self.name, problem)
 
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
-        values = read_settings(self.name, problem)
+        values = self.read_settings(problem)
         population = int(values["n_population"] or 0)
         threshold = float(values["truncation_threshold"] or 0.0)
         resample = values.get("resample_probability")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from katib_flows_suggestion._base import Algorithm, Decision, Problem, SettingProblem, Trial
+from katib_flows_suggestion._algorithm import Algorithm
+from katib_flows_suggestion._base import Decision, Problem, Trial
 from katib_flows_suggestion._fresh import fresh
-from katib_flows_suggestion._rules import SCHEMAS, base_seed, check_algorithm, read_settings
+from katib_flows_suggestion._rules import base_seed
 from katib_flows_suggestion._seed import generator
 from katib_flows_suggestion._space import from_unit
 
@@ -21,13 +22,9 @@ class RandomSearch(Algorithm):
     """Settings: ``random_state`` (int >= 0) replaces the engine's seed."""
 
     name = "random"
-    settings = tuple(s.name for s in SCHEMAS["random"])
-
-    def validate(self, problem: Problem) -> list[SettingProblem]:
-        return check_algorithm(self.name, problem)
 
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
-        values = read_settings(self.name, problem)
+        values = self.read_settings(problem)
         rng = generator(base_seed(values, seed), len(history))
         draws = rng.random(len(problem.parameters))
         point = {p.name: from_unit(p, float(u)) for p, u in zip(problem.parameters, draws, strict=True)}

@@ -1,7 +1,7 @@
 """Katib's ``algorithmSettings`` rules for every Katib algorithm, implemented here or not.
 
-``validate_settings`` (the registry) and each algorithm's ``validate`` call ``check_algorithm``; ``suggest``
-reads typed values with ``read_settings``. The rules follow Katib's suggestion services
+``validate_settings`` (the registry) and ``Algorithm.validate`` call ``check_algorithm``;
+``Algorithm.read_settings`` parses by the same table. The rules follow Katib's suggestion services
 (``katib-v1beta1.md`` section 3) and say where we are stricter: a value Katib accepts but that makes its
 service crash at suggestion time (``eta`` 1, ``r_l`` 0, ``n_ei_candidates`` 0) is rejected here instead.
 Unknown setting names are rejected for every algorithm except ``darts``, which, as in Katib, hands all its
@@ -11,13 +11,10 @@ settings to the trial code.
 from __future__ import annotations
 
 import math
-from abc import ABC
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
-from katib_flows_suggestion._base import Algorithm, Problem, SettingProblem
-from katib_flows_suggestion._errors import InvalidSettingsError
-from katib_flows_suggestion._settings import Kind, Parsed, Setting, check, parse
+from katib_flows_suggestion._base import Problem, SettingProblem
+from katib_flows_suggestion._settings import Kind, Parsed, Setting, check
 
 _RANDOM_STATE = Setting("random_state", "int", low=0)
 _N_STARTUP = Setting("n_startup_trials", "int", low=0)
@@ -306,33 +303,16 @@ def objectives_problem(name: str, problem: Problem) -> SettingProblem | None:
     )
 
 
-def check_algorithm(name: str, problem: Problem) -> list[SettingProblem]:
-    """Every broken rule of ``problem``'s settings (and space) for the Katib algorithm ``name``."""
-    problems = check(name, problem.settings, SCHEMAS[name], reject_unknown=name != "darts")
+def check_algorithm(name: str, problem: Problem, schema: Sequence[Setting] | None = None) -> list[SettingProblem]:
+    """Every broken rule of ``problem``'s settings (and space) for algorithm ``name``.
+
+    ``schema`` defaults to ``SCHEMAS[name]``; a plug-in passes its own (and gets no extra rules by name).
+    """
+    schema = SCHEMAS[name] if schema is None else schema
+    problems = check(name, problem.settings, schema, reject_unknown=name != "darts")
     extra = _EXTRA.get(name)
     several = objectives_problem(name, problem)
     return problems + (extra(problem) if extra else []) + ([several] if several else [])
-
-
-class TableAlgorithm(Algorithm, ABC):
-    """An algorithm whose settings are ``SCHEMAS[name]``: ``settings`` and ``validate`` come from the table,
-    so a subclass only sets ``name`` and writes ``suggest``."""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "name" in cls.__dict__:
-            cls.settings = tuple(s.name for s in SCHEMAS[cls.name])
-
-    def validate(self, problem: Problem) -> list[SettingProblem]:
-        return check_algorithm(self.name, problem)
-
-
-def read_settings(name: str, problem: Problem) -> dict[str, Parsed]:
-    """The typed settings ``suggest`` needs; raises ``InvalidSettingsError`` if ``validate`` would complain."""
-    problems = check_algorithm(name, problem)
-    if problems:
-        raise InvalidSettingsError(name, problems)
-    return parse(problem.settings, SCHEMAS[name])
 
 
 def base_seed(settings: dict[str, Parsed], seed: int) -> int:

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import qmc  # type: ignore[import-untyped]  # no scipy-stubs in the dev environment
 
-from katib_flows_suggestion._base import Algorithm, Decision, Problem, SettingProblem, Suggestion, Trial
+from katib_flows_suggestion._algorithm import Algorithm
+from katib_flows_suggestion._base import Decision, Problem, Suggestion, Trial
 from katib_flows_suggestion._fresh import fresh
-from katib_flows_suggestion._rules import SCHEMAS, check_algorithm, read_settings
 from katib_flows_suggestion._seed import generator
 from katib_flows_suggestion._space import from_unit
 
@@ -34,13 +34,9 @@ class Sobol(Algorithm):
     """Quasi-random search; takes no settings."""
 
     name = "sobol"
-    settings = tuple(s.name for s in SCHEMAS["sobol"])
-
-    def validate(self, problem: Problem) -> list[SettingProblem]:
-        return check_algorithm(self.name, problem)
 
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
-        read_settings(self.name, problem)
+        self.read_settings(problem)
         if not problem.parameters:
             return Suggestion({})
         engine = _engine(len(problem.parameters), generator(seed))

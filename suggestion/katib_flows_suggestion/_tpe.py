@@ -29,10 +29,11 @@ from typing import Any
 
 from optuna.samplers import TPESampler
 
-from katib_flows_suggestion._base import Decision, Problem, Suggestion, SuggestionCache, Trial
+from katib_flows_suggestion._algorithm import Algorithm, SuggestionCache
+from katib_flows_suggestion._base import Decision, Problem, Trial
 from katib_flows_suggestion._fresh import fresh
 from katib_flows_suggestion._optuna import ask
-from katib_flows_suggestion._rules import TableAlgorithm, base_seed, read_settings
+from katib_flows_suggestion._rules import base_seed
 from katib_flows_suggestion._seed import derive
 from katib_flows_suggestion._settings import Parsed
 from katib_flows_suggestion._warm import WarmStudy
@@ -47,25 +48,25 @@ def hyperopt_gamma(gamma: float) -> Callable[[int], int]:
     return split
 
 
-class TPE(TableAlgorithm):
+class TPE(Algorithm):
     """Independent TPE; see the module docstring for the settings."""
 
     name = "tpe"
     multivariate = False
 
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
-        values = read_settings(self.name, problem)
-        sampler = self.sampler(values, derive(base_seed(values, seed), len(history)))
-        return fresh(problem.parameters, history, base_seed(values, seed), ask(problem, history, sampler))
+        values = self.read_settings(problem)
+        seed = base_seed(values, seed)
+        point = ask(problem, history, self.sampler(values, derive(seed, len(history))))
+        return fresh(problem.parameters, history, seed, point)
 
     def suggest_cached(self, problem: Problem, history: Sequence[Trial], seed: int, cache: SuggestionCache) -> Decision:
         """``suggest``'s decision from a study kept in ``cache`` and brought up to date (``_warm``)."""
-        values = read_settings(self.name, problem)
-        sampler = self.sampler(values, derive(base_seed(values, seed), len(history)))
+        values = self.read_settings(problem)
+        seed = base_seed(values, seed)
+        sampler = self.sampler(values, derive(seed, len(history)))
         warm = cache.kept(self.name, WarmStudy, WarmStudy)
-        decision = fresh(problem.parameters, history, base_seed(values, seed), warm.ask(problem, history, sampler))
-        warm.answered(decision.assignments if isinstance(decision, Suggestion) else None)
-        return decision
+        return warm.suggest(problem, history, sampler, lambda point: fresh(problem.parameters, history, seed, point))
 
     def sampler(self, values: dict[str, Parsed], seed: int) -> TPESampler:
         """The sampler for typed settings ``values`` and this call's seed."""

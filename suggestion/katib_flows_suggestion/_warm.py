@@ -7,10 +7,11 @@ up to date with what changed since the last call:
 
 - the trials the call saw before must come first, in the same order, with the same names and assignments;
 - a trial that was Created/Running may have finished: its optuna trial goes RUNNING -> COMPLETE or FAIL
-  through the storage API (``set_trial_state_values``), as the rebuilt study would have it;
+  through optuna's public storage API (``set_trial_state_values``), as the rebuilt study would have it;
 - the point asked last time stays in the study as a RUNNING trial and must be the first new trial of the
   history (the engine inserts the suggestion it got); it is bound to that trial, its params rewritten to
-  the trial's assignments (the answer may have been snapped, or replaced by ``_fresh``);
+  the trial's assignments (the answer may have been snapped, or replaced by ``_fresh``). ``suggest`` asks
+  and records the caller's decision in one call, found again by trial number through the storage API;
 - trials added after it (by another process) are appended as the rebuild would add them.
 
 Anything else is a doubt, and a doubt rebuilds: a shorter history, a renamed, reordered or reassigned
@@ -26,7 +27,7 @@ outcomes), compared in C; only the trials whose outcome changed are looked at on
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import optuna
@@ -35,8 +36,8 @@ from optuna.samplers import BaseSampler
 from optuna.storages import InMemoryStorage
 from optuna.trial import TrialState
 
-from katib_flows_suggestion._base import Problem, Trial, Value
-from katib_flows_suggestion._optuna import _state, back, distribution, frozen_trial, new_study, optuna_params
+from katib_flows_suggestion._base import Decision, Problem, Suggestion, Trial, Value
+from katib_flows_suggestion._optuna import back, distribution, frozen_trial, new_study, optuna_params, state_of
 
 #: What may change about a kept trial: its status and its objective value(s).
 _Outcome = tuple[str, float | None, tuple[float, ...] | None]
@@ -66,23 +67,32 @@ class WarmStudy:
         self._asked: int | None = None  # the trial id of the point asked last, until bound
         self._answer: dict[str, Value] | None = None  # what the caller answered with it
 
-    def ask(self, problem: Problem, history: Sequence[Trial], sampler: BaseSampler) -> dict[str, Value]:
-        """What ``_optuna.ask(problem, history, sampler)`` returns; call ``answered`` with the decision next."""
+    def suggest(
+        self,
+        problem: Problem,
+        history: Sequence[Trial],
+        sampler: BaseSampler,
+        decide: Callable[[dict[str, Value]], Decision],
+    ) -> Decision:
+        """``decide(point)``, where ``point`` is what ``_optuna.ask(problem, history, sampler)`` returns.
+
+        ``decide`` turns the asked point into the caller's decision (snapped, replaced by ``_fresh``, or not a
+        suggestion at all); that decision is recorded here, so the next call can bind it to the history trial
+        the engine inserted for it. Asking and recording are one call so that neither can be forgotten.
+        """
         trials = list(history[0 : len(history)])
         if not self._update(problem, trials):
             self._rebuild(problem, trials)
         assert self._study is not None
         self._study.sampler = sampler
         asked = self._study.ask(self._distributions)
-        self._asked, self._answer = asked._trial_id, None
-        return back(problem.parameters, asked.params)
-
-    def answered(self, assignments: Mapping[str, Value] | None) -> None:
-        """The assignments the caller suggested from the last ``ask``; None when it suggested nothing."""
-        if assignments is None or self._asked is None:
+        decision = decide(back(problem.parameters, asked.params))
+        if isinstance(decision, Suggestion):
+            self._asked = self._storage.get_trial_id_from_study_id_trial_number(self._study_id, asked.number)
+            self._answer = dict(decision.assignments)
+        else:  # nothing will take the asked point: the study now holds a trial the history never will
             self._forget()
-        else:
-            self._answer = dict(assignments)
+        return decision
 
     def _forget(self) -> None:
         self._study, self._problem = None, None
@@ -141,7 +151,7 @@ class WarmStudy:
         trial_id, before = self._ids[index], self._states[index]
         if trial_id is None or before is None:
             return True
-        state, values = _state(trial, self._problem)
+        state, values = state_of(trial, self._problem)
         if (state, values) == before:
             return True
         if before[0] is not TrialState.RUNNING or not state.is_finished():
@@ -163,7 +173,7 @@ class WarmStudy:
             if held[name] != value:
                 dist = distributions[name]
                 self._storage.set_trial_param(asked, name, dist.to_internal_repr(value), dist)
-        state, values = _state(trial, self._problem)
+        state, values = state_of(trial, self._problem)
         if state.is_finished():
             self._storage.set_trial_state_values(asked, state, values)
         self._keep(trial, asked, (state, values))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from katib_flows_suggestion import ALGORITHM_NAMES, MULTI_OBJECTIVE_ALGORITHMS, validate_settings
+from katib_flows_suggestion import MULTI_OBJECTIVE_ALGORITHMS, algorithm_names, validate_settings
 from katib_flows_suggestion.early_stopping import EARLY_STOPPING_RULES, validate_early_stopping
 
 from katib_flows.spec._models import ExperimentSpec
@@ -25,13 +25,14 @@ def check_algorithm(spec: ExperimentSpec) -> list[Problem]:
             Problem(
                 "spec.algorithm.algorithmName",
                 "is required",
-                f"choose one of: {one_of(ALGORITHM_NAMES)}",
+                f"choose one of: {one_of(algorithm_names())}",
                 rule="required",
             )
         ]
     name = algorithm.algorithm_name
-    if name not in ALGORITHM_NAMES:
-        return [bad_choice("spec.algorithm.algorithmName", name, ALGORITHM_NAMES, "algorithm")]
+    names = algorithm_names()  # the built-in ones and installed plug-ins
+    if name not in names:
+        return [bad_choice("spec.algorithm.algorithmName", name, names, "algorithm")]
     if name in ("enas", "darts") and spec.nas_config is None:
         return [Problem("spec.nasConfig", f"is required by the NAS algorithm {name}", "add nasConfig", rule="required")]
     objectives = spec.objective.objectives() if spec.objective else []
