@@ -3,7 +3,7 @@
 The store defaults to a SQLite file in the per-user data folder (``KATIB_FLOWS_DB`` overrides), trial
 output to a ``logs`` folder beside it (``KATIB_FLOWS_LOGS`` overrides), PBT checkpoints to a ``checkpoints``
 folder beside it (``KATIB_FLOWS_CHECKPOINTS`` overrides), and a nameless Experiment file is named after the
-file. One place, so a run from a notebook shows up in ``katib-flows experiments``.
+file (``slug``). One place, so a run from a notebook shows up in ``katib-flows experiments``.
 """
 
 from __future__ import annotations
@@ -45,9 +45,18 @@ def checkpoints_dir() -> Path:
     return Path(folder) if folder else _data_folder() / "checkpoints"
 
 
-def name_from_file(file: Path) -> str:
-    """An experiment name (a DNS-1123 label of at most 40 characters) from a file's name."""
-    name = re.sub(r"[^a-z0-9-]+", "-", file.stem.lower()).strip("-")
+def slug(text: str, prefix: str = "experiment") -> str:
+    """An experiment name (a DNS-1123 label of at most 40 characters) made of ``text``.
+
+    Runs of anything but lowercase letters, digits and dashes become one dash; a name that would not start
+    with a letter gets ``prefix`` and a dash in front. Used for nameless files, and for ``tune``'s functions.
+    """
+    name = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
     if not name or not name[0].isalpha():
-        name = f"experiment-{name}".strip("-")
+        name = f"{prefix}-{name}".strip("-")
     return name[:40].rstrip("-")
+
+
+def name_from_file(file: Path) -> str:
+    """The name of a nameless Experiment file (``run``, ``compile``, ``submit``, the DSL): its stem as a slug."""
+    return slug(file.stem)

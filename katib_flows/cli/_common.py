@@ -1,14 +1,22 @@
-"""Options and look-ups that several commands share: which store, which namespace."""
+"""The steps and options that several commands share: load and prepare a file, which store, which namespace.
+
+A command is a pipeline of these (nox's ``workflow.py``): ``load`` (the file, its warnings said),
+``prepare_file`` (the command line's name, namespace and overrides, checked again), ``open_store``, then the
+command's own act and report.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from katib_flows.paths import DB_ENV, resolve_db_url
+from katib_flows.paths import DB_ENV, name_from_file, resolve_db_url
 
 if TYPE_CHECKING:
+    from katib_flows.spec import Experiment
     from katib_flows.store import Store
 
 NAMESPACE_ENV = "KATIB_FLOWS_NAMESPACE"
@@ -38,3 +46,38 @@ def open_store(db_url: str | None) -> Store:
 
     url = resolve_db_url(db_url)
     return Store(url, upgrade=url.startswith("sqlite"))
+
+
+def load(file: Path) -> Experiment:
+    """The one Experiment of ``file`` (``SpecError`` listing every problem), its warnings said on stderr."""
+    from katib_flows.spec import load_file
+
+    checked = load_file(file)
+    for warning in checked.warnings:
+        click.echo(warning.format(), err=True)
+    assert checked.experiment is not None
+    return checked.experiment
+
+
+def prepare_file(
+    loaded: Experiment,
+    file: Path,
+    *,
+    name: str | None = None,
+    namespace: str | None = None,
+    default_namespace: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> Experiment:
+    """``loaded`` with the command line's values: the name is ``name``, else metadata.name, else the file's;
+    the namespace ``namespace``, else metadata.namespace, else ``default_namespace``."""
+    from katib_flows.spec import prepare
+
+    return prepare(
+        loaded.dump(),
+        source=str(file),
+        name=name or loaded.name or name_from_file(file),
+        namespace=namespace or loaded.namespace or default_namespace,
+        overrides=overrides,
+        annotations=annotations,
+    )

@@ -9,15 +9,18 @@ of writing and fails listing every stale file, for CI.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from katib_flows.cli import _exit
+from katib_flows.cli._common import load, prepare_file
 from katib_flows.errors import CompileError, SpecError
+
+if TYPE_CHECKING:
+    from katib_flows.spec import Experiment
 
 COMPILED_DIR = "compiled"
 _MANAGED_MARK = '"katib-flows"'  # every compiled file carries app.kubernetes.io/managed-by: "katib-flows"
@@ -121,40 +124,24 @@ def compile_command(
 
 
 def _compile_file(file: Path, settings: _Settings, *, name: str | None) -> str:
-    from katib_flows.spec import load_file
-
-    checked = load_file(file)
-    assert checked.experiment is not None
-    for warning in checked.warnings:
-        click.echo(warning.format(), err=True)
-    return _compile_document(checked.experiment.dump(), file, settings, name=name)
+    return _compile_document(load(file), file, settings, name=name)
 
 
-def _compile_document(document: dict[str, Any], file: Path, settings: _Settings, *, name: str | None) -> str:
+def _compile_document(loaded: Experiment, file: Path, settings: _Settings, *, name: str | None) -> str:
     """Compile one loaded Experiment into text; the name is ``name``, else metadata.name, else the file's."""
     from katib_flows import argo
 
-    workflow = compiled_workflow(document, file, settings, name=name)
+    experiment = prepare_file(loaded, file, name=name, namespace=settings.namespace)
+    workflow = compiled_workflow(experiment, settings, source=str(file))
     return argo.to_json(workflow) if settings.fmt == "json" else argo.to_yaml(workflow)
 
 
-def compiled_workflow(document: dict[str, Any], file: Path, settings: _Settings, *, name: str | None) -> dict[str, Any]:
-    """The checked Workflow of one loaded Experiment, as a dict: what ``compile`` prints and ``submit`` sends."""
+def compiled_workflow(experiment: Experiment, settings: _Settings, *, source: str) -> dict[str, Any]:
+    """The checked Workflow of one prepared Experiment, as a dict: what ``compile`` prints and ``submit`` sends."""
     from katib_flows import argo
-    from katib_flows.spec import check_document
+    from katib_flows.build import BuildOptions, build_workflow
 
-    source = str(file)
-    metadata = document.setdefault("metadata", {})
-    name = name or metadata.get("name") or _default_name(file)
-    namespace = settings.namespace or metadata.get("namespace") or None
-    metadata["name"] = name
-    if namespace:
-        metadata["namespace"] = namespace
-    rechecked = check_document(document, source)  # the name given on the command line obeys the same rules
-    if not rechecked.ok or rechecked.experiment is None:
-        errors = [p for p in rechecked.problems if p.is_error]
-        raise SpecError("\n".join(p.format() for p in errors), errors)
-    template = rechecked.experiment.spec.trial_template
+    template = experiment.spec.trial_template
     if template is not None and template.command is not None:
         click.echo(
             f"{source}: note: trialTemplate.command runs only where the step runs trials locally; on a cluster "
@@ -170,29 +157,15 @@ def compiled_workflow(document: dict[str, Any], file: Path, settings: _Settings,
         trial_runner=settings.trial_runner,
         checkpoints_claim=settings.checkpoints_claim or defaults.checkpoints_claim,
     )
-    if rechecked.experiment.checkpoint_path is not None:
+    if experiment.checkpoint_path is not None:
         click.echo(
             f"{source}: note: trials keep PBT checkpoints on PersistentVolumeClaim {options.checkpoints_claim} "
             "(ReadWriteMany) in the Workflow's namespace; the tenant overlay of manifests/ creates it",
             err=True,
         )
-    workflow = argo.compile_workflow(
-        rechecked.experiment, name=name, namespace=namespace, options=options, generate_name=settings.generate_name
+    return build_workflow(
+        experiment, BuildOptions(step=options, generate_name=settings.generate_name, schema=settings.schema)
     )
-    problems = argo.unknown_fields(workflow)
-    if settings.schema is not None:
-        problems += argo.schema_problems(workflow, settings.schema)
-    if problems:  # our bug, not the user's: say so with everything found
-        raise CompileError(f"{source}: the compiled Workflow is not valid Argo:\n  " + "\n  ".join(problems))
-    return workflow
-
-
-def _default_name(file: Path) -> str:
-    """metadata.name is used when present; this is the fallback, from the file name (as ``run`` does)."""
-    stem = re.sub(r"[^a-z0-9-]+", "-", file.stem.lower()).strip("-")
-    if not stem or not stem[0].isalpha():
-        stem = f"experiment-{stem}".strip("-")
-    return stem[:40].rstrip("-")
 
 
 def _compile_folder(folder: Path, settings: _Settings, *, check: bool) -> None:
@@ -215,7 +188,7 @@ def _compile_folder(folder: Path, settings: _Settings, *, check: bool) -> None:
             failures.append("\n".join(problems) or f"{path}: one Experiment per file is expected")
             continue
         try:
-            text = _compile_document(results[0].experiment.dump(), path, settings, name=None)
+            text = _compile_document(results[0].experiment, path, settings, name=None)
         except (SpecError, CompileError) as exc:
             failures.append(str(exc))
             continue

@@ -14,10 +14,10 @@ from typing import Any
 import click
 
 from katib_flows.cli import _exit
-from katib_flows.cli._common import db_option, open_store
+from katib_flows.cli._common import db_option, load, open_store, prepare_file
 from katib_flows.cli._output import emit
-from katib_flows.errors import AlreadyExistsError, SpecError
-from katib_flows.paths import logs_dir, name_from_file
+from katib_flows.errors import AlreadyExistsError
+from katib_flows.paths import logs_dir
 
 _progress_options = [
     click.option("--deadline", type=float, metavar="SECONDS", help="End the experiment after this many seconds."),
@@ -56,30 +56,20 @@ def run(
     """Run an Experiment on this machine: trials as local processes, results in the store."""
     from katib_flows.engine import algorithm_for, register_experiment
     from katib_flows.local import SOURCE_DIR_ANNOTATION, images
-    from katib_flows.spec import check_document, load_file
 
-    checked = load_file(file)
-    assert checked.experiment is not None
-    for warning in checked.warnings:
-        click.echo(warning.format(), err=True)
-    document = checked.experiment.dump()
-    spec = document.setdefault("spec", {})
-    if parallel is not None:
-        spec["parallelTrialCount"] = parallel
-    if max_trials is not None:
-        spec["maxTrialCount"] = max_trials
-        spec["parallelTrialCount"] = min(spec.get("parallelTrialCount", 3), max_trials)
-    metadata = document.setdefault("metadata", {})
-    annotations = metadata.setdefault("annotations", {})
-    annotations[SOURCE_DIR_ANNOTATION] = str(file.resolve().parent)
-    name = name or metadata.get("name") or name_from_file(file)
-    namespace = namespace or metadata.get("namespace") or "default"
-    metadata.update(name=name, namespace=namespace)
-    rechecked = check_document(document, str(file))
-    if not rechecked.ok or rechecked.experiment is None:
-        errors = [p for p in rechecked.problems if p.is_error]
-        raise SpecError("\n".join(p.format() for p in errors), errors)
-    experiment = rechecked.experiment
+    loaded = load(file)
+    if max_trials is not None:  # the parallel trials never outnumber the budget
+        parallel = min(parallel or loaded.spec.parallel_trial_count or 3, max_trials)
+    experiment = prepare_file(
+        loaded,
+        file,
+        name=name,
+        namespace=namespace,
+        default_namespace="default",
+        overrides={"parallelTrialCount": parallel, "maxTrialCount": max_trials},
+        annotations={SOURCE_DIR_ANNOTATION: str(file.resolve().parent)},
+    )
+    name, namespace = experiment.name, experiment.namespace or "default"
     algorithm_for(experiment)  # an algorithm we cannot run is bad input, said before anything is stored
     for image in images(experiment):
         click.echo(f"note: image {image} is ignored locally; trials run on this machine", err=True)

@@ -100,7 +100,7 @@ def init(experiment: str, namespace: str, db_url: str | None, generation: int, o
 
 
 def _checked(text: str, name: str, namespace: str) -> Any:
-    from katib_flows.spec import check_document, load_text
+    from katib_flows.spec import load_text, prepare
 
     if not text.strip():
         raise SpecError(
@@ -111,13 +111,7 @@ def _checked(text: str, name: str, namespace: str) -> Any:
     assert loaded.experiment is not None
     for warning in loaded.warnings:
         click.echo(warning.format(), err=True)
-    document = loaded.experiment.dump()
-    document.setdefault("metadata", {}).update(name=name, namespace=namespace)
-    checked = check_document(document, "experiment-spec")
-    if not checked.ok or checked.experiment is None:
-        errors = [p for p in checked.problems if p.is_error]
-        raise SpecError("\n".join(p.format() for p in errors), errors)
-    return checked.experiment
+    return prepare(loaded.experiment.dump(), source="experiment-spec", name=name, namespace=namespace)
 
 
 def _register(store: Any, name: str, namespace: str, text: str) -> Any:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from katib_flows.cli import _exit
-from katib_flows.cli._common import db_option, namespace_option, open_store
+from katib_flows.cli._common import db_option, load, namespace_option, open_store, prepare_file
 from katib_flows.cli._compile import step_options
 from katib_flows.cli._output import emit, output_option
 from katib_flows.errors import ClusterError, NotFoundError
@@ -103,18 +103,12 @@ def submit(
     """Compile an Experiment and submit it to Argo Server as a Workflow (--wait: follow it to its end)."""
     from katib_flows import argo
     from katib_flows.cli._compile import _Settings, compiled_workflow
-    from katib_flows.spec import load_file
 
     server = _server(argo_server, token, insecure)
-    checked = load_file(file)
-    assert checked.experiment is not None
-    for warning in checked.warnings:
-        click.echo(warning.format(), err=True)
-    document = checked.experiment.dump()
-    namespace = namespace or document.get("metadata", {}).get("namespace") or "default"
-    settings = _Settings(fmt="json", namespace=namespace, generate_name=False, schema=None, **step)
-    workflow = compiled_workflow(document, file, settings, name=name)
-    experiment = str(workflow["metadata"]["name"])
+    experiment = prepare_file(load(file), file, name=name, namespace=namespace, default_namespace="default")
+    settings = _Settings(fmt="json", namespace=experiment.namespace, generate_name=False, schema=None, **step)
+    workflow = compiled_workflow(experiment, settings, source=str(file))
+    namespace, name = experiment.namespace or "default", experiment.name
     with _cluster_errors():
         if not wait:
             submitted = argo.submit(server, workflow, namespace=namespace)
@@ -127,11 +121,11 @@ def submit(
                 err=True,
             )
         with open_store(db_url) as store:  # a wrong --db fails here, before anything is created
-            _say_if_ended(store, namespace, experiment)
+            _say_if_ended(store, namespace, name)
             submitted = argo.submit(server, workflow, namespace=namespace)
             if output == "table":
                 click.echo(_submitted_line(submitted))
-            code = _follow(store, namespace, experiment, server, interval=interval, quiet=quiet, output=output,
+            code = _follow(store, namespace, name, server, interval=interval, quiet=quiet, output=output,
                            extra=submitted.to_dict())  # fmt: skip
     raise SystemExit(code)
 

@@ -1,9 +1,10 @@
 """``Experiment``: a Katib v1beta1 Experiment written as a Python call, for notebooks and scripts.
 
 The DSL is a thin front over the same pydantic spec the YAML path uses: ``to_dict`` builds Katib's
-document and checks it with ``katib_flows.spec.check_document`` (Katib's defaults and rules, every
-problem with its field path), so what a notebook runs is exactly what ``katib-flows run`` would run
-from the YAML. ``from_yaml``/``from_dict`` go the other way, keyword by keyword, and ``repr`` prints the
+document and checks it with ``katib_flows.spec.prepare`` (Katib's defaults and rules, every problem
+with its field path), the function the CLI prepares files with, so what a notebook runs is exactly what
+``katib-flows run`` would run from the YAML; ``compile``/``submit`` build the Workflow with
+``katib_flows.build``, validation included, as ``katib-flows compile`` does. ``from_yaml``/``from_dict`` go the other way, keyword by keyword, and ``repr`` prints the
 call that rebuilds the experiment; the tests check YAML -> DSL -> YAML on every example. Running is in
 ``_run`` (``run``), results in ``_result``.
 """
@@ -19,7 +20,7 @@ import yaml
 
 from katib_flows.dsl.search import Objective, Param
 from katib_flows.errors import SpecError
-from katib_flows.spec import check_document, load_file
+from katib_flows.spec import load_file, prepare
 
 if TYPE_CHECKING:
     from katib_flows.dsl._result import Result
@@ -129,11 +130,7 @@ class Experiment:
     @property
     def spec(self) -> SpecExperiment:
         """The checked, defaulted pydantic model; ``SpecError`` lists every problem with its field path."""
-        checked = check_document(self._raw(), f"Experiment({self.name or ''})")
-        if not checked.ok or checked.experiment is None:
-            errors = [p for p in checked.problems if p.is_error]
-            raise SpecError("\n".join(p.format() for p in errors), errors)
-        return checked.experiment
+        return prepare(self._raw(), source=f"Experiment({self.name or ''})")
 
     def to_dict(self, *, defaults: bool = True) -> dict[str, Any]:
         """Katib's document; with ``defaults`` (the default) checked and with Katib's defaults filled in."""
@@ -253,20 +250,15 @@ class Experiment:
         ``options`` are ``katib_flows.argo.StepOptions`` fields (``image``, ``db_secret``...). The compiler is
         loaded only here, so the DSL works without hera.
         """
-        from importlib import import_module
         from importlib.util import find_spec
 
-        from katib_flows.dsl._run import experiment_name
+        from katib_flows.build import build_workflow
+        from katib_flows.dsl._submit import build_options
         from katib_flows.errors import CompileError
 
         if find_spec("katib_flows.argo") is None:
             raise CompileError("this katib-flows has no Argo compiler (katib_flows.argo); upgrade katib-flows")
-        argo = import_module("katib_flows.argo")
-        step_options = argo.StepOptions(**options) if options else None
-        workflow: dict[str, Any] = argo.compile_workflow(
-            self.spec, name=experiment_name(self), namespace=self.namespace, options=step_options
-        )
-        return workflow
+        return build_workflow(self.prepared(), build_options(options))
 
     @overload
     def submit(
@@ -336,6 +328,18 @@ class Experiment:
             db=db,
         )
         return submission.wait() if wait else submission
+
+    def prepared(self, *, namespace: str | None = None, annotations: Mapping[str, str] | None = None) -> SpecExperiment:
+        """The checked Experiment under its run name (``experiment_name``), in ``namespace`` if given."""
+        from katib_flows.dsl._run import experiment_name
+
+        return prepare(
+            self._raw(),
+            source=f"Experiment({self.name or ''})",
+            name=experiment_name(self),
+            namespace=namespace,
+            annotations=annotations,
+        )
 
     def resolved_working_dir(self) -> Path:
         return (self.working_dir or Path(os.getcwd())).resolve()

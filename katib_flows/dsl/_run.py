@@ -45,23 +45,20 @@ def run_local(
     progress: bool,
     deadline: float | None,
     verbose: bool,
-    prepare: Callable[[str, str], None] | None = None,
+    before_register: Callable[[str, str], None] | None = None,
 ) -> Result:
-    """Register and run ``experiment``; ``prepare(namespace, name)`` runs after ``replace`` cleared the old one."""
+    """Register and run ``experiment``; ``before_register(namespace, name)`` runs once ``replace`` cleared the
+    old one."""
     from katib_flows.engine import algorithm_for, register_experiment
     from katib_flows.local import SOURCE_DIR_ANNOTATION, LocalRun, RunOptions
-    from katib_flows.spec import check_document
     from katib_flows.store import Store
 
-    name = experiment_name(experiment)
-    namespace = experiment.namespace or "default"
-    document = experiment.to_dict()
-    metadata = document.setdefault("metadata", {})
-    metadata.update(name=name, namespace=namespace)
-    metadata.setdefault("annotations", {})[SOURCE_DIR_ANNOTATION] = str(experiment.resolved_working_dir())
-    checked = check_document(document, f"Experiment({name})")
-    assert checked.experiment is not None  # to_dict has checked it already
-    algorithm_for(checked.experiment)
+    prepared = experiment.prepared(
+        namespace=experiment.namespace or "default",
+        annotations={SOURCE_DIR_ANNOTATION: str(experiment.resolved_working_dir())},
+    )
+    name, namespace = prepared.name, prepared.namespace or "default"
+    algorithm_for(prepared)
     url = store_url(db)
     logs = logs_dir()
     with Store(url, upgrade=url.startswith("sqlite")) as store:
@@ -69,10 +66,10 @@ def run_local(
             with suppress(NotFoundError):
                 store.delete_experiment(namespace, name)
             shutil.rmtree(logs / namespace / name, ignore_errors=True)
-        if prepare is not None:
-            prepare(namespace, name)
+        if before_register is not None:
+            before_register(namespace, name)
         try:
-            register_experiment(store, checked.experiment, namespace=namespace, name=name, seed=seed)
+            register_experiment(store, prepared, namespace=namespace, name=name, seed=seed)
         except AlreadyExistsError as exc:
             raise AlreadyExistsError(
                 f"{exc}; run(replace=True) deletes it first, Result({name!r}) reads its results, and "

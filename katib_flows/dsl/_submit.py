@@ -1,7 +1,7 @@
 """Submitting a DSL ``Experiment`` to a cluster: the Python face of ``katib-flows submit``.
 
-Called by ``Experiment.submit``. Compile the checked spec (``katib_flows.argo.compile_workflow``, the
-compiler ``katib-flows compile`` uses), create it through Argo Server with ``katib_flows.argo.submit``
+Called by ``Experiment.submit``. Prepare the spec and build its Workflow (``katib_flows.build``, what
+``katib-flows compile`` uses, validation included), create it through Argo Server with ``katib_flows.argo.submit``
 (the function the CLI calls), and hand back a ``Submission``; ``Submission.wait`` follows the
 experiment in the cluster's store with the notebook progress display, as ``katib-flows watch`` does,
 and returns the ``Result`` that ``Experiment.run`` would. ``katib_flows.argo`` (and through it hera)
@@ -10,6 +10,7 @@ is imported here, inside the functions, so the rest of the DSL works without it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from katib_flows.dsl._result import Result
 
 if TYPE_CHECKING:
     from katib_flows.argo import ArgoServer
+    from katib_flows.build import BuildOptions
     from katib_flows.dsl._experiment import Experiment
     from katib_flows.dsl.search import Param
 
@@ -71,14 +73,20 @@ def submit_experiment(
 ) -> Submission:
     """Compile ``experiment`` and create its Workflow through Argo Server (``ARGO_SERVER``/``ARGO_TOKEN`` too)."""
     from katib_flows import argo
-    from katib_flows.dsl._run import experiment_name
+    from katib_flows.build import build_workflow
 
-    name = experiment_name(experiment)
-    namespace = namespace or experiment.namespace or "default"
+    prepared = experiment.prepared(namespace=namespace or experiment.namespace or "default")
     server = argo.ArgoServer.from_env(argo_server, token, insecure)
-    step_options = argo.StepOptions(**options) if options else None
-    workflow = argo.compile_workflow(experiment.spec, name=name, namespace=namespace, options=step_options)
-    submitted = argo.submit(server, workflow, namespace=namespace)
+    workflow = build_workflow(prepared, build_options(options))
+    submitted = argo.submit(server, workflow, namespace=prepared.namespace)
     return Submission(
         submitted.name, submitted.namespace, submitted.uid, db=db, argo_server=server, space=experiment.parameters
     )
+
+
+def build_options(options: Mapping[str, Any]) -> BuildOptions:
+    """The compiler's options from the DSL's keywords (``katib_flows.argo.StepOptions`` fields)."""
+    from katib_flows import argo
+    from katib_flows.build import BuildOptions
+
+    return BuildOptions(step=argo.StepOptions(**options) if options else None)

@@ -19,7 +19,6 @@ Everything else is an ``Experiment`` whose trial command runs ``_trial``.
 from __future__ import annotations
 
 import pickle
-import re
 import sys
 from collections.abc import Callable, Mapping
 from importlib.util import find_spec
@@ -30,6 +29,7 @@ from katib_flows.dsl._result import Result
 from katib_flows.dsl._run import logs_dir, run_local
 from katib_flows.dsl.search import Objective, Param
 from katib_flows.errors import SpecError
+from katib_flows.paths import slug
 
 PAYLOAD = "function.pkl"
 
@@ -57,7 +57,7 @@ def tune(
 ) -> Result:
     """Run ``fn(**values)`` as the trial of an experiment on this machine; returns its ``Result``."""
     data = _pickle(fn)
-    name = name or _name(fn)
+    name = name or slug(getattr(fn, "__name__", "tune"), prefix="tune")
     payload_path = logs_dir() / (namespace or "default") / name / PAYLOAD
     experiment = Experiment(
         name,
@@ -81,7 +81,7 @@ def tune(
         ],
     )
 
-    def prepare(namespace: str, name: str) -> None:
+    def before_register(namespace: str, name: str) -> None:
         payload_path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"fn": data, "params": dict(parameters), "objective": objective.metric, "sys_path": list(sys.path)}
         payload_path.write_bytes(pickle.dumps(payload))
@@ -94,13 +94,8 @@ def tune(
         progress=progress,
         deadline=deadline,
         verbose=verbose,
-        prepare=prepare,
+        before_register=before_register,
     )
-
-
-def _name(fn: Callable[..., Any]) -> str:
-    name = re.sub(r"[^a-z0-9-]+", "-", getattr(fn, "__name__", "tune").lower()).strip("-")
-    return (name if name and name[0].isalpha() else f"tune-{name}").strip("-")[:40].rstrip("-")
 
 
 def _pickle(fn: Callable[..., Any]) -> bytes:

@@ -9,9 +9,9 @@ continued by raising its ``maxTrialCount``, as Katib's resume does.
 from __future__ import annotations
 
 from katib_flows.engine import Counts, interrupt_trial
-from katib_flows.errors import KatibFlowsError, SpecError
+from katib_flows.errors import KatibFlowsError
 from katib_flows.local._lanes import runner_alive, runner_id
-from katib_flows.spec import check_document
+from katib_flows.spec import prepare
 from katib_flows.store import ExperimentCondition, Store
 
 
@@ -26,18 +26,9 @@ def take_over(
 ) -> None:
     record = store.get_experiment(namespace, name)
     if max_trials is not None or parallel is not None:
-        document = dict(record.spec)
-        spec = dict(document.get("spec", {}))
-        if max_trials is not None:
-            spec["maxTrialCount"] = max_trials
-        if parallel is not None:
-            spec["parallelTrialCount"] = parallel
-        document["spec"] = spec
-        checked = check_document(document, f"{namespace}/{name}")
-        if not checked.ok:
-            errors = [p for p in checked.problems if p.is_error]
-            raise SpecError("\n".join(p.format() for p in errors), errors)
-        store.update_experiment_spec(namespace, name, document)
+        overrides = {"maxTrialCount": max_trials, "parallelTrialCount": parallel}
+        changed = prepare(record.spec, source=f"{namespace}/{name}", overrides=overrides)
+        store.update_experiment_spec(namespace, name, changed.dump())
     me = runner_id()
     trials = store.list_trials(namespace, name)
     for trial in trials:

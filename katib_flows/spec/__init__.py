@@ -17,6 +17,7 @@ from katib_flows.spec._models import (
     ParameterSpec,
     TrialTemplate,
 )
+from katib_flows.spec._prepare import prepare
 from katib_flows.spec._problems import Problem
 from katib_flows.spec._render import format_value, render_command, render_object
 from katib_flows.spec._search import to_search_problem
@@ -41,6 +42,7 @@ __all__ = [
     "load_file",
     "load_text",
     "pod_specs",
+    "prepare",
     "primary_pod",
     "render_command",
     "render_object",

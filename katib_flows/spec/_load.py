@@ -22,7 +22,7 @@ from katib_flows.spec._models import Experiment, KatibModel
 from katib_flows.spec._problems import Problem, join_path, nearest
 from katib_flows.spec._rules import check
 
-_ENVELOPE_KEYS = {"apiVersion", "kind", "metadata", "spec"}
+ENVELOPE_KEYS = {"apiVersion", "kind", "metadata", "spec"}
 
 
 @dataclass
@@ -41,6 +41,13 @@ class Checked:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if not p.is_error]
+
+    def experiment_or_raise(self) -> Experiment:
+        """The experiment of a check that passed; ``SpecError`` listing every error of one that did not."""
+        if not self.ok or self.experiment is None:
+            errors = [p for p in self.problems if p.is_error]
+            raise SpecError("\n".join(p.format() for p in errors), errors)
+        return self.experiment
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -105,7 +112,7 @@ def check_document(document: Any, source: str, base_dir: Path | None = None) -> 
                 )
             ],
         )
-    if not _ENVELOPE_KEYS & document.keys():
+    if not ENVELOPE_KEYS & document.keys():
         document = {"spec": document}
     try:
         parsed = Experiment.model_validate(document)
@@ -167,9 +174,7 @@ def _only(checked: list[Checked], source: str) -> Checked:
         )
         raise SpecError(problem.format(), [problem])
     result = checked[0]
-    if not result.ok:
-        errors = [p for p in result.problems if p.is_error]
-        raise SpecError("\n".join(p.format() for p in errors), errors)
+    result.experiment_or_raise()
     return result
 
 

@@ -22,7 +22,7 @@ from fake_argo_server import FakeArgoServer
 from katib_flows import Experiment, Result, search
 from katib_flows.argo import compile_workflow
 from katib_flows.dsl import Submission
-from katib_flows.errors import AlreadyExistsError, ClusterError
+from katib_flows.errors import AlreadyExistsError, ClusterError, CompileError
 
 TOKEN = "dsl-token"
 
@@ -119,3 +119,25 @@ def test_submit_wait_returns_the_result_of_the_played_cluster(
     best = result.best
     assert best is not None and 0.5 <= best.parameters["x"] <= 1.0 and best.value == pytest.approx(best.parameters["x"])
     assert "experiment dsl-submit: Succeeded (ExperimentMaxTrialsReached)" in capsys.readouterr().out
+
+
+def test_compile_and_submit_check_the_workflow_for_unknown_fields_as_the_cli_does(
+    fake: FakeArgoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A compiler bug that writes a field Argo does not know is caught before anything is sent (the DSL used to
+    skip the check ``katib-flows compile`` runs); the bug is injected by wrapping the real compiler."""
+    from katib_flows.argo import _compile
+
+    real = _compile.compile_workflow
+
+    def misspelt(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        workflow = real(*args, **kwargs)
+        workflow["spec"]["parallelizm"] = 2
+        return workflow
+
+    monkeypatch.setattr(_compile, "compile_workflow", misspelt)
+    with pytest.raises(CompileError, match=r"spec\.parallelizm: unknown field"):
+        _experiment().compile()
+    with pytest.raises(CompileError, match=r"spec\.parallelizm: unknown field"):
+        _experiment().submit(namespace="team-a", argo_server=fake.url, token=TOKEN)
+    assert fake.created() == []
