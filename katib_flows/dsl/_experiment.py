@@ -4,9 +4,9 @@ The DSL is a thin front over the same pydantic spec the YAML path uses: ``to_dic
 document and checks it with ``katib_flows.spec.prepare`` (Katib's defaults and rules, every problem
 with its field path), the function the CLI prepares files with, so what a notebook runs is exactly what
 ``katib-flows run`` would run from the YAML; ``compile``/``submit`` build the Workflow with
-``katib_flows.build``, validation included, as ``katib-flows compile`` does. ``from_yaml``/``from_dict`` go the other way, keyword by keyword, and ``repr`` prints the
-call that rebuilds the experiment; the tests check YAML -> DSL -> YAML on every example. Running is in
-``_run`` (``run``), results in ``_result``.
+``katib_flows.build``, validation included, as ``katib-flows compile`` does. ``from_yaml``/``from_dict``
+go the other way, keyword by keyword, and ``repr`` prints the call that rebuilds the experiment; the tests
+check YAML -> DSL -> YAML on every example. Running is in ``_run`` (``run``), results in ``_result``.
 """
 
 from __future__ import annotations
