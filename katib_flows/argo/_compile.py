@@ -4,15 +4,19 @@ A pure function, called by ``katib-flows compile`` and by the generator of ``wor
 submitting is someone else's job. The Workflow is the lane loop of DESIGN.md section 6::
 
     main:   init ──> lane × N (withParam: the lane ids init printed)
-    lane:   suggest ──> trial (when status == trial) ──> lane (when next == continue)
+    lane:   suggest ──> trial (when status == trial) ──> n: lane again (when next == continue)
     onExit: finish
 
 Every step is ``katib-flows step <verb>`` in the project's image, with the store URL from a Secret.
 Parameters carry ids (experiment name, lane, iteration, trial name, generation), never manifests: the
-Experiment itself travels once, as the Workflow parameter ``experiment-spec`` that only the init step
-reads (through an environment variable, so it is not copied into any node's inputs), and from then on
-it lives in the store. A lane stops after ``generation_iterations`` iterations, below Argo's recursion
-limit; the exit step then submits the next generation of the same Workflow (``_handoff.py``).
+Experiment itself travels once, as the Workflow parameter ``experiment-spec``, which no template
+references. Argo substitutes a referenced parameter into the template's JSON and runs its tag
+replacement over the result again (``SubstituteParams``), and validation resolves every tag in it, so a
+pasted Experiment holding ``{{...}}`` (an Argo Workflow trial does) would be refused or altered. The init
+step reads it from its own Workflow object through the API instead, and from then on it lives in the
+store. A lane stops after the iterations init chose for this generation (``_names.iterations_for``: below
+Argo's recursion limit, and fewer as lanes grow so the node status stays small); the exit step then
+submits the next generation of the same Workflow (``_handoff.py``).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from hera.workflows import (
     Workflow,
     WorkflowTemplate,
 )
-from hera.workflows.models import Backoff, IntOrString, PodGC, ValueFrom
+from hera.workflows.models import Backoff, IntOrString, PodGC, ValueFrom, WorkflowMetadata
 
 from katib_flows.argo import _names as n
 from katib_flows.errors import CompileError
@@ -43,11 +47,14 @@ from katib_flows.paths import CHECKPOINTS_ENV
 from katib_flows.spec import Experiment
 
 #: Retry a step that failed for a reason other than bad input (exit code 2): every verb is idempotent.
+#: The waits are 10s, 20s, 40s, each at most ``cap``. Not ``maxDuration``: Argo reads it as a deadline from the
+#: first attempt's start (``processNodeRetries``) and as the retry pod's activeDeadlineSeconds, so a trial step
+#: that failed after it would never be retried.
 _RETRY = RetryStrategy(
     limit="3",
     retry_policy="Always",
     expression="lastRetry.exitCode != '2'",
-    backoff=Backoff(duration="10s", factor=IntOrString(root="2"), max_duration="5m"),
+    backoff=Backoff(duration="10s", factor=IntOrString(root="2"), cap="5m"),
 )
 _RESOURCES = Resources(cpu_request="100m", memory_request="256Mi", cpu_limit="1", memory_limit="1Gi")
 
@@ -92,9 +99,12 @@ def spec_json(experiment: Experiment, *, name: str, namespace: str | None) -> st
     metadata["name"] = name
     if namespace:
         metadata["namespace"] = namespace
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    # Argo reads `{{...}}` as its own placeholders; a template may hold some (an Argo Workflow trial does).
-    # Compact JSON never opens two objects in a row, so every `{{` is inside a string: escape it there.
+    # ASCII only: Argo writes a substituted value through Go's strconv.Quote, whose \\x7f, \\a or \\U000e0001
+    # escapes are not JSON ("cannot finish template replacement"); \\uXXXX escapes are both.
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    # Argo reads `{{...}}` as its own placeholders, and substitutes the Workflow's own arguments once
+    # (``substituteGlobalVariables``, saved into the object); a template may hold some (an Argo Workflow trial
+    # does). Compact JSON never opens two objects in a row, so every `{{` is inside a string: escape it there.
     return text.replace("{{", "\\u007b\\u007b")
 
 
@@ -116,6 +126,11 @@ def compile_workflow(
     options.check()
     if experiment.spec.trial_template is None:
         raise CompileError("spec.trialTemplate is missing: a Workflow needs a trial to run")
+    if (experiment.spec.parallel_trial_count or 1) > n.MAX_LANES:
+        raise CompileError(
+            f"spec.parallelTrialCount {experiment.spec.parallel_trial_count} is above {n.MAX_LANES}, the widest "
+            "experiment one Argo Workflow keeps status for (README: Running on a cluster); lower it"
+        )
     arguments = [
         Parameter(name=n.P_EXPERIMENT, value=name, description="Name of the experiment in the store."),
         Parameter(
@@ -170,6 +185,15 @@ def compile_template(
         ),
     }
     fields = _spec_fields(options, arguments)
+    # Workflows submitted from the template carry the labels `watch` and the README's selectors use; Argo
+    # substitutes the Workflow's parameters into workflowMetadata before it copies the labels.
+    fields["workflow_metadata"] = WorkflowMetadata(
+        labels={
+            n.L_MANAGED_BY: n.MANAGED_BY,
+            n.L_EXPERIMENT: f"{{{{workflow.parameters.{n.P_EXPERIMENT}}}}}",
+            n.L_GENERATION: f"{{{{workflow.parameters.{n.P_GENERATION}}}}}",
+        }
+    )
     template: WorkflowTemplate = (
         ClusterWorkflowTemplate(name=name, labels=labels, annotations=annotations, **fields)
         if cluster
@@ -198,16 +222,16 @@ def _templates(options: StepOptions, *, checkpoints: bool) -> None:
     init = common.container(
         n.T_INIT,
         "init",
-        ["--generation", "{{workflow.parameters.generation}}"],
-        outputs=[n.O_LANES],
-        env=[Env(name=n.SPEC_ENV, value=f"{{{{workflow.parameters.{n.P_SPEC}}}}}")],
-    )
+        ["--generation", f"{{{{workflow.parameters.{n.P_GENERATION}}}}}", "--workflow", "{{workflow.name}}",
+         "--iterations", str(options.generation_iterations)],
+        outputs=[n.O_LANES, n.O_ITERATIONS],
+    )  # fmt: skip
     suggest = common.container(
         n.T_SUGGEST,
         "suggest",
         ["--lane", "{{inputs.parameters.lane}}", "--iteration", "{{inputs.parameters.iteration}}",
-         "--iterations", str(options.generation_iterations), "--workflow", "{{workflow.name}}"],
-        inputs=["lane", "iteration"],
+         "--iterations", "{{inputs.parameters.iterations}}", "--workflow", "{{workflow.name}}"],
+        inputs=["lane", "iteration", "iterations"],
         outputs=[n.O_STATUS, n.O_TRIAL, n.O_NEXT, n.O_NEXT_ITERATION],
     )  # fmt: skip
     trial = common.container(
@@ -227,35 +251,47 @@ def _templates(options: StepOptions, *, checkpoints: bool) -> None:
          "--generation", "{{workflow.parameters.generation}}"],
         outputs=[n.O_CONDITION, n.O_NEXT_WORKFLOW],
     )  # fmt: skip
-    with Steps(name=n.T_LANE, inputs=[Parameter(name="lane"), Parameter(name="iteration")]) as lane:
+    lane_inputs = [Parameter(name="lane"), Parameter(name="iteration"), Parameter(name="iterations")]
+    with Steps(name=n.T_LANE, inputs=lane_inputs) as lane:
         Step(
             name=n.T_SUGGEST,
             template=suggest,
-            arguments={"lane": "{{inputs.parameters.lane}}", "iteration": "{{inputs.parameters.iteration}}"},
+            arguments={p: f"{{{{inputs.parameters.{p}}}}}" for p in ("lane", "iteration", "iterations")},
         )
         Step(
             name=n.T_TRIAL,
             template=trial,
-            arguments={"trial": f"{{{{steps.suggest.outputs.parameters.{n.O_TRIAL}}}}}"},
-            when=f"{{{{steps.suggest.outputs.parameters.{n.O_STATUS}}}}} == {n.STATUS_TRIAL}",
+            arguments={"trial": _output(n.T_SUGGEST, n.O_TRIAL)},
+            when=_equals(_output(n.T_SUGGEST, n.O_STATUS), n.STATUS_TRIAL),
         )
         Step(
-            name="next",
+            name=n.S_AGAIN,
             template=lane,
             arguments={
                 "lane": "{{inputs.parameters.lane}}",
-                "iteration": f"{{{{steps.suggest.outputs.parameters.{n.O_NEXT_ITERATION}}}}}",
+                "iteration": _output(n.T_SUGGEST, n.O_NEXT_ITERATION),
+                "iterations": "{{inputs.parameters.iterations}}",
             },
-            when=f"{{{{steps.suggest.outputs.parameters.{n.O_NEXT}}}}} == {n.NEXT_CONTINUE}",
+            when=_equals(_output(n.T_SUGGEST, n.O_NEXT), n.NEXT_CONTINUE),
         )
     with Steps(name=n.T_MAIN):
         Step(name=n.T_INIT, template=init)
         Step(
             name=n.T_LANE,
             template=lane,
-            with_param=f"{{{{steps.init.outputs.parameters.{n.O_LANES}}}}}",
-            arguments={"lane": "{{item}}", "iteration": "0"},
+            with_param=_output(n.T_INIT, n.O_LANES),
+            arguments={"lane": "{{item}}", "iteration": "0", "iterations": _output(n.T_INIT, n.O_ITERATIONS)},
         )
+
+
+def _output(step: str, name: str) -> str:
+    return f"{{{{steps.{step}.outputs.parameters.{name}}}}}"
+
+
+def _equals(reference: str, word: str) -> str:
+    """A ``when`` comparing a substituted value with a word, both quoted: govaluate reads an unquoted empty
+    value, or one with a space, hyphen or operator, as a parse error that errors the node."""
+    return f"'{reference}' == '{word}'"
 
 
 def _trial_env(options: StepOptions, checkpoints: bool) -> list[Env]:

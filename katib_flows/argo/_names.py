@@ -27,6 +27,22 @@ DEFAULT_SERVICE_ACCOUNT = "katib-flows-workflow"
 MAX_DEPTH = 100
 DEFAULT_GENERATION_ITERATIONS = 90
 
+#: Argo keeps a Workflow's node status inside the object: past 1 MiB (``MAX_WORKFLOW_SIZE``) it gzips the
+#: nodes, and past 1 MiB gzipped the Workflow errors "workflow is longer than maximum allowed size" unless the
+#: controller offloads node status to its database (``workflow/packer``). One lane iteration adds 8 nodes (3
+#: step groups, 2 retry nodes and their pods, the next iteration) whose names grow with the iteration, so a
+#: generation holds at most this many lane iterations in all: iterations per lane shrink as lanes grow. The
+#: conformance harness measures the status Argo would store; this bound keeps it far below the limit.
+MAX_LANE_ITERATIONS = 360
+#: The widest experiment (``parallelTrialCount``) a Workflow runs: one iteration per lane per generation.
+MAX_LANES = MAX_LANE_ITERATIONS
+
+
+def iterations_for(lanes: int, limit: int) -> int:
+    """How many iterations each of ``lanes`` lanes runs in one generation (at most ``limit``, at least 1)."""
+    return max(1, min(limit, MAX_LANE_ITERATIONS // max(lanes, 1)))
+
+
 # Workflow parameters (``{{workflow.parameters.X}}``).
 P_EXPERIMENT = "experiment"
 P_SPEC = "experiment-spec"
@@ -34,10 +50,13 @@ P_GENERATION = "generation"
 
 # Template names.
 T_MAIN, T_INIT, T_LANE, T_SUGGEST, T_TRIAL, T_FINISH = "main", "init", "lane", "suggest", "trial", "finish"
+#: The lane's recursive step: one letter, since every node of iteration i carries ``[2].n`` i times in its name.
+S_AGAIN = "n"
 
 # Output parameters and the files the steps write them to (one folder per container).
 OUTPUTS_DIR = "/tmp/katib-flows"
 O_LANES = "lanes"
+O_ITERATIONS = "iterations"  # iterations per lane in this generation (iterations_for)
 O_STATUS = "status"  # trial | wait | done
 O_TRIAL = "trial"  # the claimed trial's name, or "none"
 O_NEXT = "next"  # continue | stop: whether the lane calls itself again
@@ -49,8 +68,6 @@ STATUS_TRIAL, STATUS_WAIT, STATUS_DONE = "trial", "wait", "done"
 NEXT_CONTINUE, NEXT_STOP = "continue", "stop"
 NONE = "none"
 
-#: The environment variable the init step reads the Experiment document from.
-SPEC_ENV = "KATIB_FLOWS_EXPERIMENT_SPEC"
 #: How the trial step runs a trial: ``kubernetes`` (the default) or ``local`` (in the step's container).
 TRIAL_RUNNER_ENV = "KATIB_FLOWS_TRIAL_RUNNER"
 #: The step image, told to the trial step: the metrics collector sidecar of File and TensorFlowEvent runs it.
@@ -77,3 +94,14 @@ def runner_of(workflow: str, lane: int | str, iteration: int | str) -> str:
 
 def runner_prefix(workflow: str) -> str:
     return f"argo:{workflow}/"
+
+
+def workflow_of_runner(runner: str | None) -> str | None:
+    """The Workflow named in a runner that ``runner_of`` made; None for any other runner."""
+    if not runner or not runner.startswith("argo:"):
+        return None
+    return runner.removeprefix("argo:").split("/", 1)[0] or None
+
+
+#: A Workflow's ``status.phase`` while it runs (an empty phase: the controller has not seen it yet).
+RUNNING_PHASES = frozenset({"", "Pending", "Running"})

@@ -5,8 +5,11 @@ pipeline over the engine: open the store (URL from ``KATIB_FLOWS_DB``, set from 
 the step's output parameters as files under ``--outputs`` for Argo to read, print a line for the log.
 Every verb is idempotent, because Argo retries a failed step:
 
-- ``init`` registers the Experiment (``KATIB_FLOWS_EXPERIMENT_SPEC``) unless it is already there, and
-  prints the lane ids; a finished experiment has none.
+- ``init`` registers the Experiment unless it is already there, reading the ``experiment-spec``
+  parameter from its own Workflow object through the API (never substituted into the template, where
+  Argo would resolve the ``{{...}}`` tags it may hold); it interrupts the trials of an earlier Workflow
+  of the experiment that ended without its exit handler (``argo terminate``, a deleted Workflow), and
+  prints the lane ids (a finished experiment has none) and the iterations per lane of this generation.
 - ``suggest`` claims the next trial for (Workflow, lane, iteration), stamping that triple as the trial's
   runner, so a retried suggest finds the trial it claimed instead of claiming another.
 - ``trial`` runs a claimed trial to its end and records it; a finished trial is left as it is, and a trial
@@ -65,14 +68,21 @@ def _write(outputs: Path, values: dict[str, str]) -> None:
 @_namespace
 @db_option
 @click.option("--generation", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--workflow", required=True, help="Name of the running Workflow, whose experiment-spec is read.")
+@click.option("--iterations", type=click.IntRange(min=1), default=n.DEFAULT_GENERATION_ITERATIONS,
+              show_default=True, help="Most iterations of a lane per generation (fewer for many lanes).")  # fmt: skip
 @_outputs
-def init(experiment: str, namespace: str, db_url: str | None, generation: int, outputs: Path) -> None:
+def init(
+    experiment: str, namespace: str, db_url: str | None, generation: int, workflow: str, iterations: int, outputs: Path
+) -> None:
     """Register the experiment (once) and print its lane ids as a JSON list."""
+    from katib_flows.argo._cluster import workflows_from_env
     from katib_flows.engine import experiment_of
 
     if not experiment:
         raise SpecError("the Workflow parameter `experiment` is empty: give the experiment a name")
-    text = os.environ.get(n.SPEC_ENV, "")
+    workflows = workflows_from_env()
+    text = _spec_parameter(workflows.get(namespace, workflow))
     with open_store(db_url) as store:
         try:
             record = store.get_experiment(namespace, experiment)
@@ -91,12 +101,55 @@ def init(experiment: str, namespace: str, db_url: str | None, generation: int, o
                         f"experiment {experiment!r} already exists in namespace {namespace!r} with another spec; "
                         f"delete it (katib-flows delete {experiment} -n {namespace}) or submit under another name"
                     )
+            _reconcile(store, workflows, namespace, experiment, workflow)
         parallel = experiment_of(record).spec.parallel_trial_count or 1
+        if parallel > n.MAX_LANES:
+            raise SpecError(
+                f"spec.parallelTrialCount {parallel} is above {n.MAX_LANES}, the widest experiment one Argo Workflow "
+                "keeps status for; lower it"
+            )
         lanes = [] if record.condition.terminal else list(range(parallel))
-    _write(outputs, {n.O_LANES: json.dumps(lanes)})
+    per_lane = n.iterations_for(parallel, iterations)
+    _write(outputs, {n.O_LANES: json.dumps(lanes), n.O_ITERATIONS: str(per_lane)})
     click.echo(
-        f"experiment {namespace}/{experiment} ({record.condition.value}), generation {generation}: lanes {lanes}"
+        f"experiment {namespace}/{experiment} ({record.condition.value}), generation {generation}: lanes {lanes}, "
+        f"{per_lane} iterations each"
     )
+
+
+def _spec_parameter(workflow: dict[str, Any]) -> str:
+    """The ``experiment-spec`` argument as submitted: the Workflow's own, else its template's default."""
+    specs = [workflow.get("spec") or {}, (workflow.get("status") or {}).get("storedWorkflowTemplateSpec") or {}]
+    for spec in specs:
+        for parameter in (spec.get("arguments") or {}).get("parameters") or []:
+            if parameter.get("name") == n.P_SPEC and parameter.get("value") is not None:
+                return str(parameter["value"])
+    return ""
+
+
+def _reconcile(store: Any, workflows: Any, namespace: str, experiment: str, current: str) -> None:
+    """Interrupt the trials of another Workflow of this experiment that ended without its exit handler.
+
+    ``argo terminate`` and deleting a Workflow skip ``finish``, which would have interrupted them; left
+    Running, they would hold lanes' budget forever. A Workflow still running keeps its trials.
+    """
+    from katib_flows.engine import interrupt_trial
+
+    phases: dict[str, str | None] = {}
+    for left in store.active_trials(namespace, experiment):
+        owner = n.workflow_of_runner(left.runner)
+        if owner is None or owner == current:
+            continue
+        if owner not in phases:
+            try:
+                phases[owner] = ((workflows.get(namespace, owner).get("status") or {}).get("phase")) or "Running"
+            except NotFoundError:
+                phases[owner] = None
+        if phases[owner] in n.RUNNING_PHASES:
+            continue
+        ended = "was deleted" if phases[owner] is None else f"ended {phases[owner]}"
+        interrupt_trial(store, namespace, left.name, f"Workflow {owner} {ended} without its exit handler")
+        click.echo(f"trial {left.name}: interrupted (Workflow {owner} {ended} without its exit handler)")
 
 
 def _checked(text: str, name: str, namespace: str) -> Any:

@@ -9,7 +9,10 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+#: /work/shared beside the landing checkout /work/main, two levels up from a worktree /work/wt/NAME.
+SHARED = next(
+    (p for p in (REPO.parent / "shared", REPO.parent.parent / "shared") if p.is_dir()), REPO.parent / "shared"
+)
 SCHEMA = SHARED / "argo" / "schema.json"
 KATIB_EXAMPLES = SHARED / "katib-examples"
 UPSTREAM = sorted(KATIB_EXAMPLES.rglob("*.yaml"))

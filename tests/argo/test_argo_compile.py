@@ -53,12 +53,13 @@ def test_the_shape_is_init_then_lanes_fanned_out_then_recursion_and_an_exit_step
     assert lane["template"] == "lane" and lane["withParam"] == "{{steps.init.outputs.parameters.lanes}}"
     suggest, trial, again = (group[0] for group in templates["lane"]["steps"])
     assert suggest["template"] == "suggest" and "when" not in suggest
-    assert trial["when"] == "{{steps.suggest.outputs.parameters.status}} == trial"
-    assert again["template"] == "lane"
-    assert again["when"] == "{{steps.suggest.outputs.parameters.next}} == continue"
+    assert trial["when"] == "'{{steps.suggest.outputs.parameters.status}}' == 'trial'"
+    assert again["template"] == "lane" and again["name"] == "n"  # short: it is repeated in every node's name
+    assert again["when"] == "'{{steps.suggest.outputs.parameters.next}}' == 'continue'"
     assert {p["value"] for p in again["arguments"]["parameters"]} == {
         "{{inputs.parameters.lane}}",
         "{{steps.suggest.outputs.parameters.next-iteration}}",
+        "{{inputs.parameters.iterations}}",
     }
 
 
@@ -104,17 +105,18 @@ def test_parameters_carry_ids_and_the_spec_travels_once(digits: Experiment) -> N
     assert arguments["experiment"] == "digits" and arguments["generation"] == "0"
     registered = load_text(arguments["experiment-spec"]).experiment
     assert registered is not None and registered.dump()["spec"] == digits.dump()["spec"]
-    # The init step reads it from its environment: no node's inputs hold it.
+    # The init step reads it from its own Workflow through the API: no template references it.
     templates = _templates(workflow)
-    init_env = {e["name"]: e.get("value") for e in templates["init"]["container"]["env"]}
-    assert init_env[n.SPEC_ENV] == "{{workflow.parameters.experiment-spec}}"
+    assert "workflow.parameters.experiment-spec" not in json.dumps(templates)
+    init_args = templates["init"]["container"]["args"]
+    assert init_args[init_args.index("--workflow") + 1] == "{{workflow.name}}"
     for template in templates.values():
         for parameter in (template.get("inputs") or {}).get("parameters", []):
-            assert parameter["name"] in {"lane", "iteration", "trial"}
+            assert parameter["name"] in {"lane", "iteration", "iterations", "trial"}
 
 
 def test_a_spec_holding_argo_placeholders_reaches_the_store_unchanged() -> None:
-    path = REPO.parent / "shared" / "katib-examples" / "argo" / "argo-workflow.yaml"
+    path = KATIB_EXAMPLES / "argo" / "argo-workflow.yaml"
     experiment = load_file(path).experiment
     assert experiment is not None
     text = spec_json(experiment, name="argo-trial", namespace=None)
@@ -124,8 +126,8 @@ def test_a_spec_holding_argo_placeholders_reaches_the_store_unchanged() -> None:
 
 def test_lanes_stop_below_argo_recursion_limit(digits: Experiment) -> None:
     workflow = compile_workflow(digits, name="digits")
-    suggest = _templates(workflow)["suggest"]["container"]["args"]
-    assert suggest[suggest.index("--iterations") + 1] == "90"
+    init = _templates(workflow)["init"]["container"]["args"]
+    assert init[init.index("--iterations") + 1] == "90"  # init passes each lane its share (iterations_for)
     assert n.DEFAULT_GENERATION_ITERATIONS + 2 < n.MAX_DEPTH
     with pytest.raises(CompileError, match="between 1 and 90"):
         compile_workflow(digits, name="digits", options=StepOptions(generation_iterations=95))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argo_harness import HarnessError, InProcess, Processes, Run, run_chain
+from argo_harness import HarnessError, InProcess, Processes, Requeued, Run, run_chain
 from argo_helpers import REPO
 
 from katib_flows.argo import StepOptions, compile_workflow
@@ -163,13 +163,13 @@ def _lane(workflow: dict[str, Any]) -> dict[str, Any]:
 def test_the_harness_fails_on_a_broken_parameter_reference(tmp_path: Path) -> None:
     workflow = compile_workflow(trivial(2, 1), name="broken", namespace="ns")
     _lane(workflow)["steps"][1][0]["arguments"]["parameters"][0]["value"] = "{{steps.suggest.outputs.parameters.trail}}"
-    with pytest.raises(HarnessError, match=r"unresolved reference \{\{steps.suggest.outputs.parameters.trail\}\}"):
+    with pytest.raises(Requeued, match=r"failed to resolve \{\{steps.suggest.outputs.parameters.trail\}\}"):
         Cluster(tmp_path, tmp_path).run(workflow)
 
 
 def test_the_harness_fails_on_a_when_that_never_turns_false(tmp_path: Path) -> None:
     workflow = compile_workflow(trivial(2, 1), name="endless", namespace="ns")
-    _lane(workflow)["steps"][2][0]["when"] = "{{steps.suggest.outputs.parameters.status}} != never"
+    _lane(workflow)["steps"][2][0]["when"] = "'{{steps.suggest.outputs.parameters.status}}' != 'never'"
     with pytest.raises(HarnessError, match="Maximum recursion depth exceeded"):
         Cluster(tmp_path, tmp_path).run(workflow)
 

@@ -8,6 +8,7 @@ run yet compile too: the Workflow only calls the step image, which says so at ru
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,21 @@ def test_example_compiles_validates_and_is_deterministic(path: Path, tmp_path: P
     assert schema_problems(document, SCHEMA) == []
     assert unknown_fields(document) == []
     assert unquoted_strings(text) == []
+
+
+@pytest.mark.parametrize("path", OURS, ids=[str(p.relative_to(REPO)) for p in OURS])
+def test_example_matches_its_committed_compiled_workflow(path: Path, tmp_path: Path) -> None:
+    """Golden files, as hera keeps for its examples: ``examples/*/compiled/`` holds what ``katib-flows
+    compile`` writes for each example (the same place ``compile --all`` uses). A change to the compiler shows
+    up as a diff there; ``KATIB_FLOWS_REGENERATE=1 pytest tests/argo/test_argo_examples.py`` rewrites them."""
+    golden = path.parent / "compiled" / path.name
+    produced = tmp_path / path.name
+    assert main(["compile", str(path), "-o", str(produced)]) == 0
+    expected = produced.read_text(encoding="utf-8")
+    if os.environ.get("KATIB_FLOWS_REGENERATE") == "1":
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(expected, encoding="utf-8")
+    assert golden.is_file(), f"{golden.relative_to(REPO)} is missing; regenerate with KATIB_FLOWS_REGENERATE=1"
+    assert golden.read_text(encoding="utf-8") == expected, (
+        f"{golden.relative_to(REPO)} differs from the compiler's output; regenerate with KATIB_FLOWS_REGENERATE=1"
+    )

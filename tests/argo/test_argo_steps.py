@@ -49,17 +49,32 @@ class Steps:
         self.monkeypatch = monkeypatch
         self._count = 0
 
-    def __call__(self, verb: str, *args: str, spec: str | None = None) -> tuple[int, dict[str, str]]:
+    def __call__(
+        self, verb: str, *args: str, spec: str | None = None, workflow: str = "wf"
+    ) -> tuple[int, dict[str, str]]:
+        """Run ``verb``; for ``init``, the Workflow ``workflow`` holds ``spec`` as its experiment-spec argument."""
         self._count += 1
         outputs = self.tmp_path / f"out-{self._count}"
-        if spec is not None:
-            self.monkeypatch.setenv("KATIB_FLOWS_EXPERIMENT_SPEC", spec)
-        else:
-            self.monkeypatch.delenv("KATIB_FLOWS_EXPERIMENT_SPEC", raising=False)
         extra = [] if verb == "trial" else ["--outputs", str(outputs)]
+        if verb == "init":
+            self.save_workflow(workflow, spec)
+            extra += ["--workflow", workflow]
         code = main(["step", verb, "--experiment", "exp", "--namespace", NS, *args, *extra])
         found = {p.name: p.read_text() for p in outputs.iterdir()} if outputs.is_dir() else {}
         return code, found
+
+    def save_workflow(self, name: str, spec: str | None, phase: str | None = None) -> None:
+        """The Workflow object init reads its argument from, as the API server would answer it (an existing
+        one keeps all but its experiment-spec argument)."""
+        path = self.workflows / NS / f"{name}.json"
+        document: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"metadata": {"name": name}}
+        arguments = document.setdefault("spec", {}).setdefault("arguments", {})
+        parameters = [p for p in arguments.get("parameters", []) if p["name"] != "experiment-spec"]
+        arguments["parameters"] = parameters + ([] if spec is None else [{"name": "experiment-spec", "value": spec}])
+        if phase is not None:
+            document["status"] = {"phase": phase}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document))
 
     def store(self) -> Store:
         return Store(self.url)
@@ -75,8 +90,8 @@ def _spec(exp: Experiment | None = None) -> str:
 
 
 def test_init_registers_once_and_prints_the_lanes(steps: Steps) -> None:
-    assert steps("init", spec=_spec()) == (0, {"lanes": "[0, 1]"})
-    assert steps("init", spec=_spec()) == (0, {"lanes": "[0, 1]"})  # a retried init
+    assert steps("init", spec=_spec()) == (0, {"lanes": "[0, 1]", "iterations": "90"})
+    assert steps("init", spec=_spec()) == (0, {"lanes": "[0, 1]", "iterations": "90"})  # a retried init
     with steps.store() as store:
         assert [e.name for e in store.list_experiments(NS)] == ["exp"]
 
@@ -92,7 +107,10 @@ def test_init_of_a_later_generation_trusts_the_store(steps: Steps, capsys: pytes
     assert steps("init", "--generation", "1")[0] == _exit.NOT_FOUND
     assert "Submit generation 0 again" in capsys.readouterr().err
     steps("init", spec=_spec())
-    assert steps("init", "--generation", "1", spec=_spec(experiment(max_trials=9))) == (0, {"lanes": "[0, 1]"})
+    assert steps("init", "--generation", "1", spec=_spec(experiment(max_trials=9))) == (
+        0,
+        {"lanes": "[0, 1]", "iterations": "90"},
+    )
 
 
 def test_init_with_bad_input_is_exit_2(steps: Steps, capsys: pytest.CaptureFixture[str]) -> None:
@@ -238,3 +256,21 @@ def test_finish_of_a_completed_experiment_records_it(steps: Steps, capsys: pytes
 
 def test_finish_of_a_never_registered_experiment(steps: Steps) -> None:
     assert _finish(steps, status="Failed") == {"condition": "none", "next-workflow": "none"}
+
+
+def test_init_interrupts_the_trials_of_a_chain_that_died_without_its_exit_handler(steps: Steps) -> None:
+    """``argo terminate`` or a deleted Workflow skips ``finish``; the next init interrupts what they left."""
+    steps("init", spec=_spec(), workflow="old")
+    terminated = _suggest(steps, 0, 0, workflow="old")["trial"]
+    steps("init", spec=_spec(), workflow="gone")
+    deleted = _suggest(steps, 1, 0, workflow="gone")["trial"]
+    (steps.workflows / NS / "gone.json").unlink()
+    steps.save_workflow("old", _spec(), phase="Failed")
+    steps("init", spec=_spec(), workflow="alive")
+    running = _suggest(steps, 0, 1, workflow="alive")["trial"]
+    steps("init", spec=_spec(), workflow="wf")
+    with steps.store() as store:
+        for name in (terminated, deleted):
+            trial = store.get_trial(NS, name)
+            assert trial.status is TrialStatus.KILLED and trial.reason == "TrialInterrupted", name
+        assert not store.get_trial(NS, running).status.terminal, "a Workflow still running keeps its trial"
