@@ -37,6 +37,10 @@ class AlreadyExistsError(KatibFlowsError):
     """An experiment with that name already exists in that namespace."""
 
 
+class NotRunningError(KatibFlowsError):
+    """An action needs an experiment in progress (``stop``), but it has completed."""
+
+
 class CompileError(KatibFlowsError):
     """An Experiment cannot be compiled into an Argo Workflow."""
 

@@ -39,6 +39,11 @@ def logs_dir() -> Path:
     return Path(folder) if folder else _data_folder() / "logs"
 
 
+def trial_log_path(namespace: str, experiment: str, trial: str) -> Path:
+    """Where a local run keeps one trial's output (``katib-flows logs`` and the UI read it there)."""
+    return logs_dir() / namespace / experiment / f"{trial}.log"
+
+
 def checkpoints_dir() -> Path:
     """Where trials keep PBT checkpoints, as ``<namespace>/<experiment>/<trial>/`` (see ``local._checkpoint``)."""
     folder = os.environ.get(CHECKPOINTS_ENV)

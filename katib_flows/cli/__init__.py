@@ -19,17 +19,19 @@ from katib_flows.cli._compile import compile_command
 from katib_flows.cli._db import db
 from katib_flows.cli._export import export
 from katib_flows.cli._lint import lint
-from katib_flows.cli._query import best, delete, experiments, logs, trials
+from katib_flows.cli._query import best, delete, experiments, logs, stop, trials
 from katib_flows.cli._report import report
 from katib_flows.cli._run import resume
 from katib_flows.cli._run import run as run_command
 from katib_flows.cli._step import step
 from katib_flows.cli._submit import submit, watch
+from katib_flows.cli._ui import ui
 from katib_flows.errors import (
     AlreadyExistsError,
     ClusterError,
     KatibFlowsError,
     NotFoundError,
+    NotRunningError,
     SpecError,
     StoreError,
 )
@@ -48,6 +50,7 @@ for _command in (
     trials,
     best,
     logs,
+    stop,
     delete,
     lint,
     db,
@@ -57,6 +60,7 @@ for _command in (
     submit,
     watch,
     step,
+    ui,
 ):
     cli.add_command(_command)
 
@@ -76,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NotFoundError as exc:
         click.echo(f"error: {exc}", err=True)
         return _exit.NOT_FOUND
-    except (SpecError, StoreError, AlreadyExistsError) as exc:
+    except (SpecError, StoreError, AlreadyExistsError, NotRunningError) as exc:
         click.echo(f"error: {exc}", err=True)
         return _exit.BAD_INPUT
     except ClusterError as exc:

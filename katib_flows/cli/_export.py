@@ -28,8 +28,7 @@ from katib_flows.cli._common import db_option, namespace_option, open_store
 @click.option("--output", "-o", "output", type=click.Path(path_type=Path), help="File to write (default: stdout).")
 def export(name: str, db_url: str | None, namespace: str, fmt: str, output: Path | None) -> None:
     """Export an experiment's trials as CSV, JSON, or an Optuna storage for optuna-dashboard."""
-    from katib_flows.cli._views import trial_view
-    from katib_flows.report import load_history, to_csv, to_json, write_storage
+    from katib_flows.report import load_history, to_csv, to_json, trial_view, write_storage
 
     path = output or Path(f"{name}.optuna.db")
     if fmt == "optuna" and path.exists():

@@ -1,4 +1,4 @@
-"""Reading results: ``experiments``, ``trials NAME``, ``best NAME``, ``logs NAME TRIAL``, ``delete NAME``.
+"""Results and their lifecycle: ``experiments``, ``trials``, ``best``, ``logs``, ``stop NAME``, ``delete NAME``.
 
 Each is load-free: open the store, read, print a table for people or ``--output json|yaml`` in the
 shapes of DESIGN.md section 10 for scripts.
@@ -6,14 +6,12 @@ shapes of DESIGN.md section 10 for scripts.
 
 from __future__ import annotations
 
-import shutil
-
 import click
 
 from katib_flows.cli._common import db_option, open_store
 from katib_flows.cli._output import emit, output_option, table
 from katib_flows.errors import NotFoundError
-from katib_flows.paths import checkpoints_dir, logs_dir
+from katib_flows.paths import trial_log_path
 
 namespace_option = click.option(
     "--namespace",
@@ -32,7 +30,7 @@ namespace_option = click.option(
 @output_option
 def experiments(db_url: str | None, namespace: str, all_namespaces: bool, output: str) -> None:
     """List experiments with their status, trial counts and best trial."""
-    from katib_flows.cli._views import experiment_view
+    from katib_flows.report import experiment_view
 
     with open_store(db_url) as store:
         records = store.list_experiments(None if all_namespaces else namespace)
@@ -64,7 +62,7 @@ def experiments(db_url: str | None, namespace: str, all_namespaces: bool, output
 @output_option
 def trials(name: str, db_url: str | None, namespace: str, output: str) -> None:
     """List the trials of an experiment with their parameters and metrics."""
-    from katib_flows.cli._views import trial_view
+    from katib_flows.report import trial_view
 
     with open_store(db_url) as store:
         store.get_experiment(namespace, name)
@@ -92,8 +90,8 @@ def trials(name: str, db_url: str | None, namespace: str, output: str) -> None:
 @output_option
 def best(name: str, db_url: str | None, namespace: str, output: str) -> None:
     """Show the optimal trial: its parameters and metrics (the Pareto front with several objectives)."""
-    from katib_flows.cli._views import front_view, optimal_view
     from katib_flows.engine import experiment_of, objectives, pareto_front
+    from katib_flows.report import front_view, optimal_view
 
     with open_store(db_url) as store:
         record = store.get_experiment(namespace, name)
@@ -135,7 +133,7 @@ def logs(name: str, trial: str, db_url: str | None, namespace: str) -> None:
         record = store.get_trial(namespace, trial)
     if record.experiment != name:
         raise NotFoundError(f"trial {trial} does not belong to experiment {namespace}/{name}")
-    path = logs_dir() / namespace / name / f"{trial}.log"
+    path = trial_log_path(namespace, name, trial)
     if not path.is_file():
         raise NotFoundError(f"no output kept for trial {trial} at {path} (it ran on another machine, or not at all)")
     click.echo(path.read_text(encoding="utf-8", errors="replace"), nl=False)
@@ -148,11 +146,24 @@ def logs(name: str, trial: str, db_url: str | None, namespace: str) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Do not ask.")
 def delete(name: str, db_url: str | None, namespace: str, yes: bool) -> None:
     """Delete an experiment, its trials, observation logs, kept output and PBT checkpoints."""
+    from katib_flows.engine import delete_experiment
+
     with open_store(db_url) as store:
         store.get_experiment(namespace, name)
         if not yes and not click.confirm(f"delete experiment {namespace}/{name} and all its trials?", err=True):
             raise click.Abort()
-        store.delete_experiment(namespace, name)
-    shutil.rmtree(logs_dir() / namespace / name, ignore_errors=True)
-    shutil.rmtree(checkpoints_dir() / namespace / name, ignore_errors=True)
+        delete_experiment(store, namespace, name)
     click.echo(f"deleted {namespace}/{name}")
+
+
+@click.command("stop")
+@click.argument("name")
+@db_option
+@namespace_option
+def stop(name: str, db_url: str | None, namespace: str) -> None:
+    """Stop the runs of an experiment as Ctrl-C would: trials interrupted, `resume` continues it."""
+    from katib_flows.engine import request_stop
+
+    with open_store(db_url) as store:
+        request_stop(store, namespace, name)
+    click.echo(f"asked the runs of {namespace}/{name} to stop; `katib-flows resume {name}` continues it")

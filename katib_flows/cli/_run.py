@@ -114,8 +114,8 @@ def resume(
 
 
 def _run_lanes(store: Any, namespace: str, name: str, *, deadline: float | None, quiet: bool, verbose: bool) -> int:
-    from katib_flows.cli._views import optimal_view
     from katib_flows.local import LineReporter, LiveReporter, LocalRun, Reporter, RunOptions
+    from katib_flows.report import optimal_view
 
     reporter: Reporter
     if quiet or not sys.stderr.isatty():

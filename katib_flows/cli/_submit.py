@@ -222,7 +222,7 @@ def _follow(
     """Follow to the end, print the result (the best trial, or the experiment's view for scripts), the exit code."""
     from katib_flows.argo import follow
     from katib_flows.cli._run import exit_code
-    from katib_flows.cli._views import experiment_view, optimal_view
+    from katib_flows.report import experiment_view, optimal_view
 
     reporter, note = _display(quiet)
     try:

@@ -23,11 +23,19 @@ from katib_flows.engine._engine import (
     record_observation,
     register_experiment,
 )
+from katib_flows.engine._lifecycle import (
+    STOP_ANNOTATION,
+    clear_stop_request,
+    delete_experiment,
+    request_stop,
+    stop_requested,
+)
 from katib_flows.engine._pareto import non_dominated, pareto_front
 
 __all__ = [
     "REASON_EXPERIMENT_COMPLETED",
     "REASON_INTERRUPTED",
+    "STOP_ANNOTATION",
     "ClaimResult",
     "Claimed",
     "Counts",
@@ -36,6 +44,8 @@ __all__ = [
     "Wait",
     "algorithm_for",
     "claim_next_trial",
+    "clear_stop_request",
+    "delete_experiment",
     "evaluate_experiment",
     "experiment_of",
     "finish_trial",
@@ -46,5 +56,7 @@ __all__ = [
     "pareto_front",
     "record_observation",
     "register_experiment",
+    "request_stop",
+    "stop_requested",
     "trial_values",
 ]

@@ -2,10 +2,11 @@
 
 ``LocalRun.run`` is what ``katib-flows run`` and ``resume`` call. Each lane is a thread that owns one
 trial process at a time; a finished trial's slot is claimed again at once, so no lane waits for the
-slowest trial of a batch. The main thread only watches: the deadline, Ctrl-C (SIGINT) and SIGTERM. When
-the experiment completes, trials still running are stopped and marked ``Killed`` (Katib lets them run;
-DESIGN.md section 8). When interrupted, they are marked as interrupted and the experiment stays
-resumable. All state is in the store; a crash of this process loses nothing that ``resume`` cannot redo.
+slowest trial of a batch. The main thread only watches: the deadline, Ctrl-C (SIGINT), SIGTERM, and a stop
+request in the store (``katib-flows stop``, the UI), which it treats as Ctrl-C. When the experiment
+completes, trials still running are stopped and marked ``Killed`` (Katib lets them run; DESIGN.md section
+8). When interrupted, they are marked as interrupted and the experiment stays resumable. All state is
+in the store; a crash of this process loses nothing that ``resume`` cannot redo.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from katib_flows.engine import (
     evaluate_experiment,
     experiment_of,
     interrupt_trial,
+    stop_requested,
 )
 from katib_flows.local._early import EarlyStopping
 from katib_flows.local._process import DEFAULT_GRACE_SECONDS
@@ -40,6 +42,8 @@ from katib_flows.store import ExperimentCondition, ExperimentRecord, Store, Tria
 REASON_DEADLINE = "ExperimentDeadlineReached"
 #: How long an idle lane sleeps before asking again, when no local trial finishing wakes it first.
 _IDLE_POLL_SECONDS = 1.0
+#: How often the main thread reads the store for a stop request (``katib-flows stop``, the UI's Stop button).
+_STOP_POLL_SECONDS = 1.0
 
 
 def runner_id() -> str:
@@ -96,7 +100,7 @@ class LocalRun:
         self.reporter.started(self.store.get_experiment(self.namespace, self.name), lanes)
         threads = [threading.Thread(target=self._lane, args=(i,), name=f"lane-{i}", daemon=True) for i in range(lanes)]
         previous = _install_sigterm()
-        started = time.monotonic()
+        started = polled = time.monotonic()
         try:
             for thread in threads:
                 thread.start()
@@ -104,17 +108,22 @@ class LocalRun:
                 for thread in threads:
                     thread.join(timeout=0.2)
                 self.reporter.tick()
-                deadline = self.options.deadline
-                if deadline is not None and time.monotonic() - started > deadline and self._stop_reason is None:
+                now, deadline = time.monotonic(), self.options.deadline
+                if deadline is not None and now - started > deadline and self._stop_reason is None:
                     self._stop(REASON_DEADLINE)
+                if now - polled >= _STOP_POLL_SECONDS and self._stop_reason is None:
+                    polled = now
+                    if stop_requested(self.store.get_experiment(self.namespace, self.name)):
+                        self._stop(INTERRUPTED)  # asked through the store: end exactly as after Ctrl-C
         except KeyboardInterrupt:
             self._stop(INTERRUPTED)
             for thread in threads:
                 thread.join()
-            self._interrupt_leftovers()
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+        if self._stop_reason == INTERRUPTED:
+            self._interrupt_leftovers()
         if self._errors:
             raise self._errors[0]
         if self._stop_reason == REASON_DEADLINE:

@@ -3,12 +3,13 @@
 Trials left ``Created`` or ``Running`` by a runner that is gone are marked interrupted (they do not count
 against the budget, so their slots are run again); a runner still alive on this host, or one on another
 host that nobody here can check, stops the take-over unless ``--force``. A finished experiment can be
-continued by raising its ``maxTrialCount``, as Katib's resume does.
+continued by raising its ``maxTrialCount``, as Katib's resume does. A stop request (``katib-flows stop``,
+the UI) was meant for the run that is gone, so taking over clears it.
 """
 
 from __future__ import annotations
 
-from katib_flows.engine import Counts, interrupt_trial
+from katib_flows.engine import Counts, clear_stop_request, interrupt_trial
 from katib_flows.errors import KatibFlowsError
 from katib_flows.local._lanes import runner_alive, runner_id
 from katib_flows.spec import prepare
@@ -46,6 +47,7 @@ def take_over(
                 "resume with --force"
             )
         interrupt_trial(store, namespace, trial.name, f"its runner {trial.runner or '(none)'} is gone; run again")
+    clear_stop_request(store, namespace, name)  # a stop asked of the previous run is not asked of this one
     record = store.get_experiment(namespace, name)
     if not record.condition.terminal:
         return

@@ -13,7 +13,7 @@ from pathlib import Path
 from local_helpers import script_experiment
 
 from katib_flows.cli import _exit, main
-from katib_flows.engine import REASON_INTERRUPTED, Counts
+from katib_flows.engine import REASON_INTERRUPTED, Counts, stop_requested
 from katib_flows.store import ExperimentCondition, Store, TrialStatus
 
 
@@ -96,6 +96,31 @@ def test_ctrl_c_stops_trials_and_leaves_the_experiment_resumable(
         trials = store.list_trials("default", "stopped")
     assert sum(t.status is TrialStatus.SUCCEEDED for t in trials) == 12
     assert len({t.name for t in trials}) == len(trials)
+
+
+def test_stop_through_the_store_ends_the_run_like_ctrl_c_and_resume_keeps_the_budget(
+    local_env: str, write_experiment: Callable[..., Path], tmp_path: Path
+) -> None:
+    run = _start_run(_experiment(write_experiment), "asked", local_env, tmp_path / "logs")
+    _wait_for(local_env, "asked", 2)
+    assert main(["stop", "asked"]) == _exit.SUCCEEDED  # another process: only the store connects the two
+    _, err = run.communicate(timeout=30)
+    assert run.returncode == _exit.INTERRUPTED, err.decode()
+    with Store(local_env) as store:
+        trials = store.list_trials("default", "asked")
+        experiment = store.get_experiment("default", "asked")
+    assert experiment.condition is ExperimentCondition.RUNNING and stop_requested(experiment)
+    assert all(t.status.terminal for t in trials), [(t.name, t.status, t.reason) for t in trials]
+    assert any(t.reason == REASON_INTERRUPTED for t in trials)
+
+    assert main(["resume", "asked", "-q"]) == _exit.SUCCEEDED  # not stopped again by the old request
+    with Store(local_env) as store:
+        trials = store.list_trials("default", "asked")
+        experiment = store.get_experiment("default", "asked")
+    assert not stop_requested(experiment)
+    assert Counts.of(trials).completed == 12 and sum(t.status is TrialStatus.SUCCEEDED for t in trials) == 12
+    assert main(["stop", "asked"]) == _exit.BAD_INPUT  # completed: nothing to stop
+    assert main(["stop", "nobody"]) == _exit.NOT_FOUND
 
 
 def test_resume_a_finished_experiment_with_a_larger_budget(

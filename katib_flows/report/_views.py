@@ -1,6 +1,7 @@
 """The machine-readable shapes of DESIGN.md section 10, close to Katib's status objects.
 
-Scripts, CI jobs and notebooks read these through ``--output json|yaml``; keep them stable.
+Scripts, CI jobs and notebooks read these through ``--output json|yaml`` and the UI's ``/api/v1/``; keep
+them stable.
 """
 
 from __future__ import annotations
