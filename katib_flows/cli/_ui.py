@@ -47,12 +47,12 @@ def ui(
     try:
         import uvicorn
 
-        from katib_flows.ui import Access, ClusterAccess, TokenReviewer, create_app
+        from katib_flows.ui import Access, TokenReviewer, create_app
     except ImportError as exc:
         raise click.UsageError(f"the UI needs its extra: pip install 'katib-flows[ui]' ({exc})") from exc
     from katib_flows.ui import AccessConfigError
 
-    reviewer = TokenReviewer(ClusterAccess.in_cluster()) if auth == "serviceaccount" else None
+    reviewer = TokenReviewer() if auth == "serviceaccount" else None
     try:
         access = Access(auth, namespaces=namespaces, token_file=token_file, reviewer=reviewer)
     except AccessConfigError as exc:
