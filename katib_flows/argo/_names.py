@@ -57,6 +57,7 @@ S_AGAIN = "n"
 OUTPUTS_DIR = "/tmp/katib-flows"
 O_LANES = "lanes"
 O_ITERATIONS = "iterations"  # iterations per lane in this generation (iterations_for)
+O_BUDGET_LEFT = "budget-left"  # trials the budget has left, or "none" without maxTrialCount
 O_STATUS = "status"  # trial | wait | done
 O_TRIAL = "trial"  # the claimed trial's name, or "none"
 O_NEXT = "next"  # continue | stop: whether the lane calls itself again

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from katib_flows.cli import _exit
+from katib_flows.cli import _airflow, _exit
 from katib_flows.cli._common import load, prepare_file
 from katib_flows.errors import CompileError, SpecError
 
@@ -64,14 +64,30 @@ _STEP_OPTIONS = [
 ]
 
 
+def airflow_compile_options(fn: Any) -> Any:
+    for option in reversed(_airflow.airflow_compile_options):
+        fn = option(fn)
+    return fn
+
+
 def step_options(fn: Any) -> Any:
     for option in reversed(_STEP_OPTIONS):
         fn = option(fn)
     return fn
 
 
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(["argo", "airflow"]),
+    default="argo",
+    show_default=True,
+    help="argo: an Argo Workflow; airflow: an Airflow DAG file (katib_flows.airflow).",
+)
+
+
 @click.command("compile")
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@engine_option
 @click.option("--out", "-o", "out", type=click.Path(path_type=Path, dir_okay=False), help="Write here, not stdout.")
 @click.option(
     "--all",
@@ -83,6 +99,7 @@ def step_options(fn: Any) -> Any:
 @click.option("--name", help="Experiment (and Workflow) name; default: metadata.name, else the file's name.")
 @click.option("--namespace", "-n", help="metadata.namespace of the Workflow; default: the Experiment's, else none.")
 @step_options
+@airflow_compile_options
 @click.option("--generate-name", is_flag=True, help="Write generateName: NAME- so the file can be submitted again.")
 @click.option("--output", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
 @click.option(
@@ -93,6 +110,7 @@ def step_options(fn: Any) -> Any:
 )
 def compile_command(
     file: Path | None,
+    engine: str,
     out: Path | None,
     folder: Path | None,
     check: bool,
@@ -103,17 +121,25 @@ def compile_command(
     schema: Path | None,
     **step: Any,
 ) -> None:
-    """Compile a Katib Experiment into an Argo Workflow (YAML or JSON), or a folder of them (--all)."""
+    """Compile a Katib Experiment into an Argo Workflow (YAML or JSON) or an Airflow DAG, or a folder of them."""
+    airflow = {key: step.pop(key) for key in ("dag_id", "db_variable", "workdir")}
+    airflow.update(namespace=namespace, trial_runner=step["trial_runner"])
     settings = _Settings(fmt, namespace, generate_name, schema, **step)
     if folder is not None:
         if file is not None or out is not None or name is not None:
             raise click.UsageError("--all DIR takes no FILE, --out or --name: each file is named after itself")
-        _compile_folder(folder, settings, check=check)
+        if engine == "airflow":
+            _airflow.compile_folder(folder, airflow, check=check)
+        else:
+            _compile_folder(folder, settings, check=check)
         return
     if file is None:
         raise click.UsageError("give an Experiment FILE, or --all DIR")
     if check:
         raise click.UsageError("--check works with --all DIR")
+    if engine == "airflow":
+        _airflow.compile_file(file, out, airflow, name=name)
+        return
     text = _compile_file(file, settings, name=name)
     if out is None:
         click.echo(text, nl=False)
@@ -198,6 +224,14 @@ def _compile_folder(folder: Path, settings: _Settings, *, check: bool) -> None:
     existing = (
         {p for p in target.glob("*") if p.suffix in (".yaml", ".json") and _ours(p)} if target.is_dir() else set()
     )
+    sync_folder(folder, target, expected, existing, check=check, command=f"katib-flows compile --all {folder}")
+
+
+def sync_folder(
+    folder: Path, target: Path, expected: dict[Path, str], existing: set[Path], *, check: bool, command: str
+) -> None:
+    """Write ``expected`` into ``target`` and remove ``existing`` files no Experiment makes any more; with
+    ``check``, write nothing and fail listing what is stale, missing or orphaned (``command`` mends it)."""
     stale = sorted(p for p, text in expected.items() if not p.is_file() or p.read_text(encoding="utf-8") != text)
     orphans = sorted(existing - set(expected))
     if check:
@@ -206,7 +240,7 @@ def _compile_folder(folder: Path, settings: _Settings, *, check: bool) -> None:
         for path in orphans:
             click.echo(f"orphan: {path} (its Experiment is gone)", err=True)
         if stale or orphans:
-            click.echo(f"{folder}: compiled output is out of date; run `katib-flows compile --all {folder}`", err=True)
+            click.echo(f"{folder}: compiled output is out of date; run `{command}`", err=True)
             raise SystemExit(_exit.BAD_INPUT)
         click.echo(f"{folder}: {len(expected)} compiled files are up to date", err=True)
         return

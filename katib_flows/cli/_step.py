@@ -71,18 +71,33 @@ def _write(outputs: Path, values: dict[str, str]) -> None:
 @click.option("--workflow", required=True, help="Name of the running Workflow, whose experiment-spec is read.")
 @click.option("--iterations", type=click.IntRange(min=1), default=n.DEFAULT_GENERATION_ITERATIONS,
               show_default=True, help="Most iterations of a lane per generation (fewer for many lanes).")  # fmt: skip
+@click.option(
+    "--spec-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Read the Experiment from this file, not from the Workflow (an Airflow DAG run has no Workflow).",
+)
 @_outputs
 def init(
-    experiment: str, namespace: str, db_url: str | None, generation: int, workflow: str, iterations: int, outputs: Path
+    experiment: str,
+    namespace: str,
+    db_url: str | None,
+    generation: int,
+    workflow: str,
+    iterations: int,
+    spec_file: Path | None,
+    outputs: Path,
 ) -> None:
     """Register the experiment (once) and print its lane ids as a JSON list."""
     from katib_flows.argo._cluster import workflows_from_env
-    from katib_flows.engine import experiment_of
+    from katib_flows.engine import Counts, experiment_of
 
     if not experiment:
         raise SpecError("the Workflow parameter `experiment` is empty: give the experiment a name")
-    workflows = workflows_from_env()
-    text = _spec_parameter(workflows.get(namespace, workflow))
+    workflows = None if spec_file else workflows_from_env()
+    if workflows is None:
+        text = spec_file.read_text(encoding="utf-8") if spec_file else ""
+    else:
+        text = _spec_parameter(workflows.get(namespace, workflow))
     with open_store(db_url) as store:
         try:
             record = store.get_experiment(namespace, experiment)
@@ -101,16 +116,21 @@ def init(
                         f"experiment {experiment!r} already exists in namespace {namespace!r} with another spec; "
                         f"delete it (katib-flows delete {experiment} -n {namespace}) or submit under another name"
                     )
-            _reconcile(store, workflows, namespace, experiment, workflow)
-        parallel = experiment_of(record).spec.parallel_trial_count or 1
-        if parallel > n.MAX_LANES:
+            if workflows is not None:
+                _reconcile(store, workflows, namespace, experiment, workflow)
+        spec = experiment_of(record).spec
+        parallel = spec.parallel_trial_count or 1
+        if workflows is not None and parallel > n.MAX_LANES:
             raise SpecError(
                 f"spec.parallelTrialCount {parallel} is above {n.MAX_LANES}, the widest experiment one Argo Workflow "
                 "keeps status for; lower it"
             )
         lanes = [] if record.condition.terminal else list(range(parallel))
+        left = n.NONE
+        if spec.max_trial_count is not None:  # Airflow maps one task per trial the budget has left
+            left = str(max(0, spec.max_trial_count - Counts.of(store.list_trials(namespace, experiment)).total))
     per_lane = n.iterations_for(parallel, iterations)
-    _write(outputs, {n.O_LANES: json.dumps(lanes), n.O_ITERATIONS: str(per_lane)})
+    _write(outputs, {n.O_LANES: json.dumps(lanes), n.O_ITERATIONS: str(per_lane), n.O_BUDGET_LEFT: left})
     click.echo(
         f"experiment {namespace}/{experiment} ({record.condition.value}), generation {generation}: lanes {lanes}, "
         f"{per_lane} iterations each"
@@ -187,6 +207,14 @@ def _register(store: Any, name: str, namespace: str, text: str) -> Any:
 @click.option("--iterations", type=click.IntRange(min=1), required=True, help="Iterations of a lane per generation.")
 @click.option("--workflow", required=True, help="Name of the running Workflow.")
 @click.option("--wait-seconds", type=click.FloatRange(min=0), default=60.0, show_default=True)
+@click.option(
+    "--attempt",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Which attempt of the task this is (Airflow, where one task claims and runs a trial): from the second "
+    "on, a trial an earlier attempt claimed is marked interrupted, since its worker may have died mid-trial.",
+)
 @_outputs
 def suggest(
     experiment: str,
@@ -197,15 +225,20 @@ def suggest(
     iterations: int,
     workflow: str,
     wait_seconds: float,
+    attempt: int,
     outputs: Path,
 ) -> None:
     """Claim the lane's next trial; outputs status (trial|wait|done), trial, next (continue|stop)."""
-    from katib_flows.engine import Claimed, Done, Wait, claim_next_trial
+    from katib_flows.engine import Claimed, Done, Wait, claim_next_trial, interrupt_trial
 
     runner = n.runner_of(workflow, lane, iteration)
     status, trial, why = n.STATUS_WAIT, n.NONE, ""
     with open_store(db_url) as store:
         mine = next((t for t in store.active_trials(namespace, experiment) if t.runner == runner), None)
+        if mine is not None and attempt > 1:
+            interrupt_trial(store, namespace, mine.name, f"attempt {attempt - 1} of its task was lost")
+            click.echo(f"trial {mine.name} interrupted: attempt {attempt - 1} of its task was lost; it runs again")
+            mine = None
         if mine is not None:
             status, trial, why = n.STATUS_TRIAL, mine.name, "claimed before this retry"
         deadline, delay = time.monotonic() + wait_seconds, 0.5
@@ -269,6 +302,13 @@ def trial(
 @click.option("--workflow", required=True, help="Name of the running Workflow.")
 @click.option("--workflow-status", required=True, help="{{workflow.status}}: Succeeded, Failed or Error.")
 @click.option("--generation", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--hand-off/--no-hand-off",
+    "submit_next",
+    default=True,
+    show_default=True,
+    help="Submit the next Argo generation when the lanes stopped at the limit (Airflow: trigger the DAG again).",
+)
 @_outputs
 def finish(
     experiment: str,
@@ -277,6 +317,7 @@ def finish(
     workflow: str,
     workflow_status: str,
     generation: int,
+    submit_next: bool,
     outputs: Path,
 ) -> None:
     """Record the experiment's status; submit the next generation when the lanes stopped at the limit."""
@@ -307,6 +348,8 @@ def finish(
             )
         elif not progressed:
             note = "this generation finished no trial; not continuing, to avoid an endless chain of empty Workflows"
+        elif not submit_next:
+            note = "budget is left: start the same experiment again to continue it from the store"
         else:
             from katib_flows.argo._cluster import workflows_from_env
             from katib_flows.argo._handoff import hand_off

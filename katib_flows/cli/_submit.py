@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from katib_flows.cli import _exit
+from katib_flows.cli import _airflow, _exit
 from katib_flows.cli._common import db_option, load, namespace_option, open_store, prepare_file
-from katib_flows.cli._compile import step_options
+from katib_flows.cli._compile import engine_option, step_options
 from katib_flows.cli._output import emit, output_option
 from katib_flows.errors import ClusterError, NotFoundError
 from katib_flows.paths import resolve_db_url
@@ -76,11 +76,13 @@ def _options(options: list[Any]) -> Callable[[Any], Any]:
 
 @click.command("submit")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@engine_option
 @click.option("--name", help="Experiment and Workflow name; default: metadata.name, else the file's name.")
 @click.option(
     "--namespace", "-n", envvar="KATIB_FLOWS_NAMESPACE", help="Namespace; default: metadata.namespace, else default."
 )
 @_options(_argo_options)
+@_options(_airflow.airflow_submit_options)
 @step_options
 @click.option("--wait/--no-wait", default=False, show_default=True, help="Follow the experiment until it ends.")
 @db_option
@@ -88,6 +90,7 @@ def _options(options: list[Any]) -> Callable[[Any], Any]:
 @output_option
 def submit(
     file: Path,
+    engine: str,
     name: str | None,
     namespace: str | None,
     argo_server: str | None,
@@ -100,10 +103,23 @@ def submit(
     output: str,
     **step: Any,
 ) -> None:
-    """Compile an Experiment and submit it to Argo Server as a Workflow (--wait: follow it to its end)."""
+    """Submit an Experiment to Argo Server as a Workflow, or to Airflow as a run of the generic DAG."""
     from katib_flows import argo
     from katib_flows.cli._compile import _Settings, compiled_workflow
 
+    airflow = {key: step.pop(key) for key in _airflow.SUBMIT_KEYS}
+    if engine == "airflow":
+        with open_store(db_url) if wait else nullcontext() as store:  # a wrong --db fails before the run starts
+            run, experiment, namespace = _airflow.submit(file, name=name, namespace=namespace, options=airflow)
+            if not wait:
+                _say(run.to_dict(), output, f"triggered Airflow DAG run {run.dag_id}/{run.run_id}: {run.url}")
+                return
+            if output == "table":
+                click.echo(f"triggered Airflow DAG run {run.dag_id}/{run.run_id}: {run.url}")
+            assert store is not None
+            code = _follow(store, namespace, experiment, None, interval=interval, quiet=quiet, output=output,
+                           extra=run.to_dict())  # fmt: skip
+        raise SystemExit(code)
     server = _server(argo_server, token, insecure)
     experiment = prepare_file(load(file), file, name=name, namespace=namespace, default_namespace="default")
     settings = _Settings(fmt="json", namespace=experiment.namespace, generate_name=False, schema=None, **step)
@@ -167,6 +183,13 @@ def _server(url: str | None, token: str | None, insecure: bool) -> ArgoServer:
         return ArgoServer.from_env(url, token, insecure)
     except ClusterError as exc:
         raise click.UsageError(str(exc)) from exc
+
+
+def _say(data: dict[str, Any], output: str, line: str) -> None:
+    if output == "table":
+        click.echo(line)
+    else:
+        emit(data, output)
 
 
 def _say_submitted(submitted: Submitted, output: str, db_url: str | None) -> None:

@@ -1,0 +1,145 @@
+"""``compile --engine airflow`` and ``submit --engine airflow``: the command line's side of Airflow.
+
+Called by ``_compile.compile_command`` and ``_submit.submit`` when ``--engine airflow`` is given. Compiling
+loads and checks the Experiment as the Argo path does (the same loader, name rules and folder layout) and
+writes one DAG file per Experiment with ``katib_flows.airflow.compile_dag``; ``--all DIR`` writes
+``DIR/dags/`` (the DAG folder to commit and deploy) and ``--check`` compares instead of writing. Submitting
+sends the checked Experiment as the conf of a run of the generic DAG through Airflow's REST API, then
+follows the experiment in the store as ``watch`` does. Airflow itself is never imported here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from katib_flows.errors import CompileError, SpecError
+
+DAGS_DIR = "dags"
+_MARK = "# --- katib-flows data: "  # every DAG file we write carries it; others in DAGS_DIR are left alone
+
+airflow_compile_options = [
+    click.option("--dag-id", help="--engine airflow: the DAG id (default: katib_flows.NAMESPACE.NAME)."),
+    click.option(
+        "--db-variable",
+        metavar="NAME",
+        help="--engine airflow: the Airflow Variable holding the store URL (default: katib_flows_db).",
+    ),
+    click.option(
+        "--workdir", metavar="DIR", help="--engine airflow: where the steps and local trials run on the workers."
+    ),
+]
+
+
+def dag_options(step: dict[str, Any]) -> Any:
+    from katib_flows.airflow import DagOptions
+
+    defaults = DagOptions()
+    options = DagOptions(
+        dag_id=step.get("dag_id"),
+        db_variable=step.get("db_variable") or defaults.db_variable,
+        trial_runner=step.get("trial_runner") or defaults.trial_runner,
+        workdir=step.get("workdir"),
+    )
+    try:
+        options.check()
+    except CompileError as exc:  # a bad option, not our bug
+        raise click.UsageError(str(exc)) from exc
+    return options
+
+
+def dag_text(loaded: Any, file: Path, step: dict[str, Any], *, name: str | None) -> str:
+    """The DAG file of one loaded Experiment, under the command line's name and namespace."""
+    from katib_flows.airflow import compile_dag
+    from katib_flows.cli._common import prepare_file
+
+    experiment = prepare_file(loaded, file, name=name, namespace=step.get("namespace"), default_namespace="default")
+    namespace = experiment.metadata.namespace or "default"
+    return compile_dag(experiment, name=experiment.name, namespace=namespace, options=dag_options(step))
+
+
+def compile_file(file: Path, out: Path | None, step: dict[str, Any], *, name: str | None) -> None:
+    from katib_flows.cli._common import load
+
+    text = dag_text(load(file), file, step, name=name)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out}", err=True)
+
+
+def compile_folder(folder: Path, step: dict[str, Any], *, check: bool) -> None:
+    """Every Experiment file of ``folder`` (not below it) as a DAG file in ``folder/dags/``."""
+    from katib_flows.cli._compile import _not_an_experiment, sync_folder
+    from katib_flows.spec import check_file
+
+    if not folder.is_dir():
+        raise click.UsageError(f"{folder} is not a folder")
+    target = folder / DAGS_DIR
+    expected: dict[Path, str] = {}
+    failures: list[str] = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml")):
+        if _not_an_experiment(path):
+            click.echo(f"skipped {path}: not an Experiment", err=True)
+            continue
+        results = check_file(path)
+        if len(results) != 1 or not results[0].ok or results[0].experiment is None:
+            problems = [p.format() for c in results for p in c.problems if p.is_error]
+            failures.append("\n".join(problems) or f"{path}: one Experiment per file is expected")
+            continue
+        try:
+            expected[target / f"{path.stem.replace('-', '_')}.py"] = dag_text(
+                results[0].experiment, path, step, name=None
+            )
+        except (SpecError, CompileError) as exc:
+            failures.append(str(exc))
+    if failures:
+        raise SpecError("\n".join(failures))
+    existing = {p for p in target.glob("*.py") if _MARK in p.read_text(encoding="utf-8")} if target.is_dir() else set()
+    command = f"katib-flows compile --all {folder} --engine airflow"
+    sync_folder(folder, target, expected, existing, check=check, command=command)
+
+
+airflow_submit_options = [
+    click.option("--dag-id", help="--engine airflow: the DAG to trigger (default: katib_flows_experiment)."),
+    click.option(
+        "--airflow-url", envvar="AIRFLOW_URL", metavar="URL", help="--engine airflow: the api-server ($AIRFLOW_URL)."
+    ),
+    click.option("--airflow-user", envvar="AIRFLOW_USERNAME", help="--engine airflow: user ($AIRFLOW_USERNAME)."),
+    click.option(
+        "--airflow-password", envvar="AIRFLOW_PASSWORD", help="--engine airflow: password ($AIRFLOW_PASSWORD)."
+    ),
+    click.option(
+        "--airflow-token", envvar="AIRFLOW_TOKEN", help="--engine airflow: a JWT instead of user and password."
+    ),
+]
+
+
+SUBMIT_KEYS = ("dag_id", "airflow_url", "airflow_user", "airflow_password", "airflow_token")
+
+
+def submit(file: Path, *, name: str | None, namespace: str | None, options: dict[str, Any]) -> Any:
+    """Trigger the generic DAG with ``file``'s checked Experiment as conf; (the run, name, namespace)."""
+    from katib_flows.airflow import GENERIC_DAG_ID, AirflowApi
+    from katib_flows.cli._common import load, prepare_file
+
+    airflow = options
+    if not airflow.get("airflow_url"):
+        raise click.UsageError("--engine airflow needs --airflow-url http://HOST:PORT (or AIRFLOW_URL)")
+    experiment = prepare_file(load(file), file, name=name, namespace=namespace, default_namespace="default")
+    api = AirflowApi(
+        airflow["airflow_url"],
+        token=airflow.get("airflow_token"),
+        username=airflow.get("airflow_user"),
+        password=airflow.get("airflow_password"),
+    )
+    namespace = experiment.metadata.namespace or "default"
+    spec = json.dumps(experiment.dump(), sort_keys=True, ensure_ascii=False)
+    conf = {"experiment": experiment.name, "namespace": namespace, "experiment_spec": spec}
+    run = api.trigger(airflow.get("dag_id") or GENERIC_DAG_ID, conf)
+    return run, experiment.name, namespace
