@@ -264,6 +264,7 @@ class Experiment:
     def submit(
         self,
         *,
+        engine: Literal["argo", "airflow"] = ...,
         namespace: str | None = ...,
         argo_server: str | None = ...,
         token: str | None = ...,
@@ -279,6 +280,7 @@ class Experiment:
     def submit(
         self,
         *,
+        engine: Literal["argo", "airflow"] = ...,
         namespace: str | None = ...,
         argo_server: str | None = ...,
         token: str | None = ...,
@@ -293,6 +295,7 @@ class Experiment:
     def submit(
         self,
         *,
+        engine: Literal["argo", "airflow"] = "argo",
         namespace: str | None = None,
         argo_server: str | None = None,
         token: str | None = None,
@@ -311,8 +314,16 @@ class Experiment:
         Workflow's name, namespace and uid; ``.wait()`` follows it); with ``wait=True``, follows the
         experiment in the cluster's store ``db`` (default ``$KATIB_FLOWS_DB``) until it ends and returns
         its ``Result``, as ``run`` does.
+
+        ``engine="airflow"`` triggers a run of the generic DAG of an Airflow deployment instead, through its
+        REST API: ``options`` then take ``airflow_url``, ``username`` and ``password`` (or ``token``) and
+        ``dag_id`` (default ``$AIRFLOW_URL``, ``$AIRFLOW_USERNAME``...), as ``submit --engine airflow``.
         """
-        from katib_flows.dsl._submit import submit_experiment
+        from katib_flows.dsl._submit import submit_experiment, submit_to_airflow
+
+        if engine == "airflow":
+            airflow = submit_to_airflow(self, namespace=namespace, db=db, **options)
+            return airflow.wait() if wait else airflow
 
         if image is not None:
             options["image"] = image

@@ -90,3 +90,34 @@ def build_options(options: Mapping[str, Any]) -> BuildOptions:
     from katib_flows.build import BuildOptions
 
     return BuildOptions(step=argo.StepOptions(**options) if options else None)
+
+
+def submit_to_airflow(
+    experiment: Experiment,
+    *,
+    namespace: str | None,
+    db: str | None,
+    airflow_url: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    token: str | None = None,
+    dag_id: str | None = None,
+) -> Submission:
+    """Trigger the generic DAG of an Airflow deployment with ``experiment`` as the run's conf (its params)."""
+    import json
+    import os
+
+    from katib_flows.airflow import GENERIC_DAG_ID, AirflowApi
+
+    prepared = experiment.prepared(namespace=namespace or experiment.namespace or "default")
+    api = AirflowApi(
+        airflow_url or os.environ.get("AIRFLOW_URL", ""),
+        token=token or os.environ.get("AIRFLOW_TOKEN"),
+        username=username or os.environ.get("AIRFLOW_USERNAME"),
+        password=password or os.environ.get("AIRFLOW_PASSWORD"),
+    )
+    name, namespace = prepared.name, prepared.namespace or "default"
+    spec = json.dumps(prepared.dump(), sort_keys=True)
+    conf = {"experiment": name, "namespace": namespace, "experiment_spec": spec}
+    run = api.trigger(dag_id or GENERIC_DAG_ID, conf)
+    return Submission(name, namespace, run.run_id, db=db, space=experiment.parameters)

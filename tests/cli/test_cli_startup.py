@@ -12,7 +12,8 @@ CHECK = """
 import sys
 from katib_flows.cli import main
 code = main(sys.argv[1:])
-heavy = sorted(m for m in ("hera", "kubernetes", "optuna", "sqlalchemy", "airflow", "katib_flows.airflow") if m in sys.modules)
+slow = ("hera", "kubernetes", "optuna", "sqlalchemy", "airflow", "katib_flows.airflow")
+heavy = sorted(m for m in slow if m in sys.modules)
 print("HEAVY=" + ",".join(heavy))
 """
 
