@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from katib_flows.errors import ClusterError
+from katib_flows.errors import ClusterError, TemporaryClusterError, UnauthorizedError
 
 URL_ENV = "AIRFLOW_URL"
 TOKEN_ENV = "AIRFLOW_TOKEN"
@@ -108,13 +108,13 @@ class AirflowApi:
             with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
                 text = response.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as exc:
-            raise ClusterError(self._refused(exc, path)) from exc
+            error = UnauthorizedError if exc.code in (401, 403) else ClusterError
+            raise error(self._refused(exc, path)) from exc
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise ClusterError(
+            raise TemporaryClusterError(
                 f"cannot reach Airflow at {self.url}: {reason}; is its api-server running there "
-                "(`airflow api-server --port PORT`)?",
-                temporary=True,
+                "(`airflow api-server --port PORT`)?"
             ) from exc
         try:
             return json.loads(text) if text.strip() else {}

@@ -90,8 +90,11 @@ def _spec(exp: Experiment | None = None) -> str:
 
 
 def test_init_registers_once_and_prints_the_lanes(steps: Steps) -> None:
-    assert steps("init", spec=_spec()) == (0, {"lanes": "[0, 1]", "iterations": "90"})
-    assert steps("init", spec=_spec()) == (0, {"lanes": "[0, 1]", "iterations": "90"})  # a retried init
+    assert steps("init", spec=_spec()) == (0, {"lanes": "[0, 1]", "iterations": "90", "budget-left": "4"})
+    assert steps("init", spec=_spec()) == (
+        0,
+        {"lanes": "[0, 1]", "iterations": "90", "budget-left": "4"},
+    )  # a retried init
     with steps.store() as store:
         assert [e.name for e in store.list_experiments(NS)] == ["exp"]
 
@@ -109,7 +112,7 @@ def test_init_of_a_later_generation_trusts_the_store(steps: Steps, capsys: pytes
     steps("init", spec=_spec())
     assert steps("init", "--generation", "1", spec=_spec(experiment(max_trials=9))) == (
         0,
-        {"lanes": "[0, 1]", "iterations": "90"},
+        {"lanes": "[0, 1]", "iterations": "90", "budget-left": "4"},
     )
 
 
