@@ -48,6 +48,8 @@ class DagOptions:
     """``local``: the trial's command runs on the worker; ``kubernetes``: a Job/CRD per trial in a cluster."""
     workdir: str | None = None
     """Where the steps (and so local trials) run on the worker; default: the task's own folder."""
+    executor: str | None = None
+    """The Airflow executor of the tasks (``CeleryExecutor``...); default: the deployment's default one."""
     retries: int = 3
     retry_delay_seconds: int = 10
 
@@ -111,6 +113,7 @@ def _settings(options: DagOptions, **fields: Any) -> dict[str, Any]:
     return {
         "command": list(options.command),
         "db_variable": options.db_variable,
+        "executor": options.executor,
         "max_slots": MAX_SLOTS,
         "retries": options.retries,
         "retry_delay_seconds": options.retry_delay_seconds,

@@ -31,6 +31,7 @@ airflow_compile_options = [
     click.option(
         "--workdir", metavar="DIR", help="--engine airflow: where the steps and local trials run on the workers."
     ),
+    click.option("--executor", help="--engine airflow: the tasks' Airflow executor (default: the deployment's)."),
 ]
 
 
@@ -43,6 +44,7 @@ def dag_options(step: dict[str, Any]) -> Any:
         db_variable=step.get("db_variable") or defaults.db_variable,
         trial_runner=step.get("trial_runner") or defaults.trial_runner,
         workdir=step.get("workdir"),
+        executor=step.get("executor"),
     )
     try:
         options.check()

@@ -122,7 +122,7 @@ def compile_command(
     **step: Any,
 ) -> None:
     """Compile a Katib Experiment into an Argo Workflow (YAML or JSON) or an Airflow DAG, or a folder of them."""
-    airflow = {key: step.pop(key) for key in ("dag_id", "db_variable", "workdir")}
+    airflow = {key: step.pop(key) for key in ("dag_id", "db_variable", "workdir", "executor")}
     airflow.update(namespace=namespace, trial_runner=step["trial_runner"])
     settings = _Settings(fmt, namespace, generate_name, schema, **step)
     if folder is not None:

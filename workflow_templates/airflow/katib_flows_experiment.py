@@ -38,9 +38,9 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 # --- katib-flows data: `katib-flows compile --engine airflow` writes what is between these lines ---
 EXPERIMENT = ""
 SETTINGS = (
-    "{\"command\":[\"katib-flows\"],\"dag_id\":\"katib_flows_experiment\",\"db_variable\":\"katib_flows_db\",\"experim"
-    "ent\":\"\",\"max_active_runs\":16,\"max_slots\":1000,\"namespace\":\"default\",\"parallel\":8,\"retries\":3,\"retry_"
-    "delay_seconds\":10,\"tags\":[\"katib-flows\"],\"trial_runner\":\"local\",\"workdir\":null}"
+    "{\"command\":[\"katib-flows\"],\"dag_id\":\"katib_flows_experiment\",\"db_variable\":\"katib_flows_db\",\"executo"
+    "r\":null,\"experiment\":\"\",\"max_active_runs\":16,\"max_slots\":1000,\"namespace\":\"default\",\"parallel\":8,\"re"
+    "tries\":3,\"retry_delay_seconds\":10,\"tags\":[\"katib-flows\"],\"trial_runner\":\"local\",\"workdir\":null}"
 )
 # --- end of katib-flows data ---
 
@@ -209,7 +209,11 @@ with DAG(
     params=_params(),
     tags=_S["tags"],
     doc_md=__doc__,
-    default_args={"retries": _S["retries"], "retry_delay": timedelta(seconds=_S["retry_delay_seconds"])},
+    default_args={
+        "retries": _S["retries"],
+        "retry_delay": timedelta(seconds=_S["retry_delay_seconds"]),
+        **({"executor": _S["executor"]} if _S["executor"] else {}),
+    },
 ) as dag:
     slots = init()
     trials = trial.expand(slot=slots)
