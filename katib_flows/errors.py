@@ -25,6 +25,13 @@ class StoreError(KatibFlowsError):
     """The store cannot be reached or used (bad URL, database down, driver missing)."""
 
 
+class StoreUnavailableError(StoreError):
+    """The store stayed unreachable (or locked by other writers) for longer than the bound given to ``Store``.
+
+    Nothing was lost that a ``resume`` cannot redo: a runner that gets it stops its trials and exits resumable.
+    """
+
+
 class SchemaOutdatedError(StoreError):
     """The database schema is older (or newer) than this release; ``katib-flows db upgrade`` fixes it."""
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from private_servers import PrivateServer, start_private
 
 from katib_flows.store import Store
 from katib_flows.store._urls import parse_url
@@ -142,3 +143,26 @@ def store(store_url: str) -> Iterator[Store]:
     """A ``Store`` on ``store_url`` with the schema created."""
     with Store(store_url, upgrade=True) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def private_servers() -> Iterator[dict[str, PrivateServer]]:
+    """Private MariaDB and PostgreSQL servers (``tests/private_servers.py``), started on first use."""
+    started: dict[str, PrivateServer] = {}
+    yield started
+    for server in started.values():
+        server.close()
+
+
+@pytest.fixture(params=["mariadb", "postgres"])
+def private_store(
+    request: pytest.FixtureRequest, private_servers: dict[str, PrivateServer]
+) -> Iterator[tuple[str, PrivateServer]]:
+    """(URL of a fresh database, its server) on a private server that the test may stop and start; the
+    server is running again after the test."""
+    server = private_servers.get(request.param)
+    if server is None:
+        server = private_servers[request.param] = start_private(request.param)
+    yield server.new_database(f"kft_{secrets.token_hex(4)}"), server
+    if not server.running:
+        server.start()

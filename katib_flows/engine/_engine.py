@@ -4,6 +4,11 @@
 completion, checks the budget and parallelism, asks the algorithm for one suggestion from the whole
 history and inserts the trial, so two lanes (threads, processes or pods) never take the same slot.
 The functions keep nothing between calls; any process can call them, crash, and be replaced.
+
+Leases: a runner claims with ``lease`` seconds and renews them while its trials run; claiming and
+evaluating first interrupt the active trials whose lease expired (their runner is gone), so their slots
+are freed and run again. Claiming, finishing and evaluating are replayed whole (``Store.retrying``) when
+the store is briefly unreachable or locked.
 """
 
 from __future__ import annotations
@@ -91,17 +96,33 @@ def claim_next_trial(
     lane: int | None = None,
     runner: str | None = None,
     cache: sg.SuggestionCache | None = None,
+    lease: float | None = None,
 ) -> ClaimResult:
     """Create the next trial in one transaction, or say why not (``Wait``) or that nothing is left (``Done``).
 
-    With ``runner`` the trial is created Running (claimed and started at once); without, Created. A
-    long-lived caller may pass its ``cache`` for this experiment: the algorithm may keep state there between
-    claims and suggest faster, with the same decisions (DESIGN.md section 4); without one it rebuilds.
+    With ``runner`` the trial is created Running (claimed and started at once); without, Created. With
+    ``lease`` the runner holds the trial for that many seconds and must renew it (``Store.renew_leases``)
+    while it runs. A long-lived caller may pass its ``cache`` for this experiment: the algorithm may keep
+    state there between claims and suggest faster, with the same decisions (DESIGN.md section 4); without
+    one it rebuilds.
     """
+    return store.retrying(lambda: _claim(store, namespace, name, lane, runner, cache, lease))
+
+
+def _claim(
+    store: Store,
+    namespace: str,
+    name: str,
+    lane: int | None,
+    runner: str | None,
+    cache: sg.SuggestionCache | None,
+    lease: float | None,
+) -> ClaimResult:
     with store.locked_experiment(namespace, name) as tx:
         record = tx.experiment
         if record.condition.terminal:
             return Done(f"experiment is {record.condition.value}: {record.message}", completed=True)
+        _expire_leases(tx)
         experiment = experiment_of(record)
         counts = _decide.Counts.from_tally(tx.status_counts())
         goal = _decide.goal(experiment)
@@ -135,8 +156,18 @@ def claim_next_trial(
             labels=decision.labels,
             status=TrialStatus.RUNNING if runner else TrialStatus.CREATED,
             runner=runner,
+            lease_seconds=lease if runner else None,
         )
     return Claimed(trial)
+
+
+def _expire_leases(tx: ExperimentTxn) -> None:
+    """Interrupt the active trials whose runner stopped renewing their lease: they do not count, and run again."""
+    for trial in tx.expired_trials():
+        expired = trial.lease_expires_at.isoformat(timespec="seconds") if trial.lease_expires_at else "?"
+        tx.finish_trial(trial.name, TrialStatus.KILLED, reason=REASON_INTERRUPTED,
+                        message=f"its runner {trial.runner} stopped renewing its lease (expired {expired}); "
+                        "it runs again")  # fmt: skip
 
 
 class _History(Sequence[sg.Trial]):
@@ -162,11 +193,17 @@ class _History(Sequence[sg.Trial]):
         return self._trials[index]
 
 
-def record_observation(store: Store, namespace: str, trial_name: str, logs: Iterable[MetricLog]) -> None:
-    """Append metric rows reported by a running trial (Katib's ``ReportObservationLog``)."""
+def record_observation(
+    store: Store, namespace: str, trial_name: str, logs: Iterable[MetricLog], *, wait: bool = True
+) -> None:
+    """Append metric rows reported by a running trial (Katib's ``ReportObservationLog``).
+
+    Without ``wait`` an unreachable store raises ``StoreUnavailableError`` at once, so that the caller keeps
+    the rows and tries again later instead of holding up the trial's output.
+    """
     rows = list(logs)
     if rows:
-        store.register_observation_log(namespace, trial_name, rows)
+        store.register_observation_log(namespace, trial_name, rows, wait=wait)
 
 
 def finish_trial(
@@ -189,8 +226,22 @@ def finish_trial(
     """
     if experiment is None:
         experiment = store.get_trial(namespace, trial_name).experiment
+    rows = list(logs)
+    return store.retrying(lambda: _finish(store, namespace, trial_name, status, reason, message, experiment, rows))
+
+
+def _finish(
+    store: Store,
+    namespace: str,
+    trial_name: str,
+    status: TrialStatus,
+    reason: str,
+    message: str,
+    experiment: str,
+    logs: list[MetricLog],
+) -> TrialRecord:
     with store.locked_experiment(namespace, experiment) as tx:
-        logs = tx.record_and_read_logs(trial_name, list(logs))
+        logs = tx.record_and_read_logs(trial_name, logs)
         spec = experiment_of(tx.experiment)
         metrics = _decide.metric_names(spec)
         summary = _decide.observation_summary(logs, metrics)
@@ -230,14 +281,19 @@ def evaluate_experiment(store: Store, namespace: str, name: str) -> ExperimentRe
 
     The one decision that needs the algorithm, "search space exhausted", is taken by the next claim.
     """
-    with store.locked_experiment(namespace, name) as tx:
-        return _evaluate(tx, experiment_of(tx.experiment))
+
+    def evaluate() -> ExperimentRecord:
+        with store.locked_experiment(namespace, name) as tx:
+            return _evaluate(tx, experiment_of(tx.experiment))
+
+    return store.retrying(evaluate)
 
 
 def _evaluate(tx: ExperimentTxn, experiment: Experiment) -> ExperimentRecord:
     record = tx.experiment
     if record.condition.terminal:
         return record
+    _expire_leases(tx)
     counts = _decide.Counts.from_tally(tx.status_counts())
     best = tx.best_trial(maximize=_decide.maximize(experiment))
     verdict = _decide.completion(experiment, counts, best[1] if best else None)

@@ -4,7 +4,8 @@ Used by the lanes: ``line()`` for every output line (StdOut parsing, the kept lo
 the collectors that read a file (File, TensorFlowEvent, Push), and ``finish()`` once the process has
 ended. Parsing is the collector package's (the same code a cluster trial uses); this module only wires
 it to the store, flushing rows in small batches so metrics are visible, and early stopping can act,
-while the trial runs. The user's command is never rewritten.
+while the trial runs. While the store is unreachable the rows stay in memory and the trial runs on; they
+are written by a later flush or with the trial's outcome. The user's command is never rewritten.
 
 Push channel (``kind: Push``, ``katib_flows.report_metrics``): each trial gets its own file named by
 ``KATIB_FLOWS_METRICS_FILE``; ``report_metrics`` appends one JSON line per call and this module tails it.
@@ -23,6 +24,7 @@ from typing import IO
 import katib_flows_collector as kc
 
 from katib_flows.engine import record_observation
+from katib_flows.errors import StoreUnavailableError
 from katib_flows.spec import Experiment
 from katib_flows.store import MetricLog, Store
 
@@ -169,8 +171,15 @@ class Collection:
         with self._lock:
             rows, self._pending = self._pending, []
             self._last_flush = time.monotonic()
-        if rows:
-            record_observation(self.store, self.namespace, self.trial, rows)
+        if not rows:
+            return
+        try:
+            record_observation(self.store, self.namespace, self.trial, rows, wait=False)
+        except StoreUnavailableError:
+            # The store is down: keep the rows (in order, before any newer ones) and let the trial run on;
+            # the next flush or the trial's outcome writes them once the store is back.
+            with self._lock:
+                self._pending[:0] = rows
 
 
 def _fresh(path: Path) -> str:

@@ -2,16 +2,14 @@
 ``NotFoundError`` messages every store module raises.
 
 Every public store method runs inside ``translated`` so that no SQLAlchemy or driver exception escapes the
-store. ``is_transient`` picks the errors worth retrying: SQLite's "database is locked" (after its busy
-timeout), MySQL's deadlock (1213) and lock wait timeout (1205), PostgreSQL's serialization failure (40001)
-and deadlock (40P01). ``Store`` retries those a bounded number of times with ``backoff``.
+store. ``is_transient`` picks the lock conflicts worth retrying: SQLite's "database is locked" (after its
+busy timeout), MySQL's deadlock (1213) and lock wait timeout (1205), PostgreSQL's serialization failure
+(40001) and deadlock (40P01). ``_outage`` retries those, and lost connections, for a bounded time.
 """
 
 from __future__ import annotations
 
-import random
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
@@ -21,7 +19,6 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 
 from katib_flows.errors import NotFoundError, StoreError
 
-ATTEMPTS = 4
 _SQLITE_BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (low byte of extended codes)
 _MYSQL_CODES = {1205, 1213}  # lock wait timeout, deadlock
 _PG_STATES = {"40001", "40P01"}  # serialization failure, deadlock detected
@@ -41,11 +38,6 @@ def is_transient(exc: BaseException) -> bool:
         return True
     args: tuple[object, ...] = getattr(orig, "args", ())
     return bool(args) and args[0] in _MYSQL_CODES
-
-
-def backoff(attempt: int) -> None:
-    """Wait a little before retry number ``attempt`` (1, 2, ...), jittered so that rivals spread out."""
-    time.sleep(random.uniform(0.005, 0.05 * 2**attempt))
 
 
 def store_error(exc: SQLAlchemyError, url: str, doing: str) -> StoreError:

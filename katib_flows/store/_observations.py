@@ -34,14 +34,17 @@ _LOG_COLUMNS = (
 class ObservationLogs:
     """Observation-log methods of ``Store``; each runs in one transaction through ``Store._run``."""
 
-    def _run(self, doing: str, body: Callable[[Session], T], *, write: bool = False) -> T:
+    def _run(self, doing: str, body: Callable[[Session], T], *, write: bool = False, wait: bool = True) -> T:
         raise NotImplementedError
 
-    def register_observation_log(self, namespace: str, trial_name: str, logs: Iterable[MetricLog]) -> None:
+    def register_observation_log(
+        self, namespace: str, trial_name: str, logs: Iterable[MetricLog], *, wait: bool = True
+    ) -> None:
         """Append metric rows for a trial in one transaction (multi-row INSERTs).
 
         ``NotFoundError`` if ``namespace`` has no such trial. Each row's ``number`` is its value as a float,
-        or NULL when the value is not a finite number (``unavailable``, a genotype string, ``nan``).
+        or NULL when the value is not a finite number (``unavailable``, a genotype string, ``nan``). Without
+        ``wait``, an unreachable store raises ``StoreUnavailableError`` at once (nothing was written).
         """
         rows = list(logs)
 
@@ -55,7 +58,7 @@ class ObservationLogs:
                 raise trial_not_found(namespace, trial_name)
             insert_logs(session, namespace, found[1], found[0], trial_name, rows)
 
-        self._run(f"recording metrics of trial {namespace}/{trial_name}", body, write=True)
+        self._run(f"recording metrics of trial {namespace}/{trial_name}", body, write=True, wait=wait)
 
     def get_observation_log(
         self,
@@ -64,9 +67,12 @@ class ObservationLogs:
         metric: str | None = None,
         start_time: dt.datetime | None = None,
         end_time: dt.datetime | None = None,
+        *,
+        wait: bool = True,
     ) -> list[MetricLog]:
         """A trial's rows ordered by (timestamp, insertion), optionally of one metric and within
-        ``start_time <= timestamp <= end_time``. An unknown trial has no rows (Katib's behaviour)."""
+        ``start_time <= timestamp <= end_time``. An unknown trial has no rows (Katib's behaviour). Without
+        ``wait`` an unreachable store raises ``StoreUnavailableError`` at once."""
         query = select(*_LOG_COLUMNS).where(
             ObservationLogRow.namespace == namespace, ObservationLogRow.trial_name == trial_name
         )
@@ -81,7 +87,7 @@ class ObservationLogs:
         def body(session: Session) -> list[MetricLog]:
             return [_log(row) for row in session.execute(query)]
 
-        return self._run(f"reading metrics of trial {namespace}/{trial_name}", body)
+        return self._run(f"reading metrics of trial {namespace}/{trial_name}", body, wait=wait)
 
     def delete_observation_log(self, namespace: str, trial_name: str) -> int:
         """Delete every row of the trial in one transaction; returns how many there were."""

@@ -95,3 +95,5 @@ class TrialRecord:
     completed_at: dt.datetime | None = None
     observation: dict[str, dict[str, str]] = field(default_factory=dict)
     objective_value: float | None = None
+    lease_expires_at: dt.datetime | None = None
+    """While the trial is active: when its runner's lease ends unless renewed (None: the trial has no lease)."""

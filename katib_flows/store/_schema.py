@@ -130,6 +130,7 @@ class TrialRow(Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     observation: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON)
     objective_value: Mapped[float | None] = mapped_column(Double)
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     def to_record(self, experiment: str) -> TrialRecord:
         return TrialRecord(
@@ -149,6 +150,7 @@ class TrialRow(Base):
             completed_at=self.completed_at,
             observation=self.observation,
             objective_value=self.objective_value,
+            lease_expires_at=self.lease_expires_at,
         )
 
 

@@ -5,10 +5,12 @@ runs in one transaction (``locked_experiment`` hands that transaction to the cal
 namespace explicitly and never reads another namespace's rows. A lost race is an answer (``False``), not an
 exception; database failures surface as ``StoreError`` with the URL (never its password) and the fix.
 
-Retries: a method's own transaction is retried as a whole, at most ``ATTEMPTS`` times, when the database
-reports a transient lock conflict (SQLite busy after its 30 s timeout, MySQL deadlock or lock wait timeout,
-PostgreSQL serialization failure or deadlock). ``locked_experiment`` retries only taking the lock, because
-the caller's block cannot be replayed; a conflict after that rolls back and raises ``StoreError``.
+Retries (``_outage``): a method's own transaction is retried as a whole, with backoff for at most
+``retry_seconds``, when the connection is refused or lost (a server restarting) or the database reports a
+lock conflict (SQLite busy after its 30 s timeout, MySQL deadlock or lock wait timeout, PostgreSQL
+serialization failure or deadlock); past the bound it raises ``StoreUnavailableError``. ``locked_experiment``
+retries only taking the lock, because the caller's block cannot be replayed by the store; a caller whose
+block can be replayed wraps it in ``retrying``.
 """
 
 from __future__ import annotations
@@ -22,18 +24,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from katib_flows.errors import AlreadyExistsError
+from katib_flows.errors import AlreadyExistsError, StoreError, StoreUnavailableError
 from katib_flows.store import _conditions, _migrate
-from katib_flows.store._failures import (
-    ATTEMPTS,
-    backoff,
-    experiment_not_found,
-    is_transient,
-    rowcount,
-    store_error,
-    translated,
-)
+from katib_flows.store._failures import experiment_not_found, rowcount, store_error, translated
 from katib_flows.store._observations import ObservationLogs
+from katib_flows.store._outage import DEFAULT_RETRY_SECONDS, RETRY_ENV, Patience, retryable
 from katib_flows.store._records import ExperimentCondition, ExperimentRecord
 from katib_flows.store._schema import ExperimentRow, ObservationLogRow, TrialRow, named_experiment
 from katib_flows.store._trials import Trials
@@ -53,14 +48,23 @@ class Store(Trials, ObservationLogs):
     Experiment methods and ``locked_experiment`` live here; trial methods come from ``_trials.Trials`` and
     Katib's DB API from ``_observations.ObservationLogs``, all sharing this class's ``_run`` transactions.
     ``Store(url)`` refuses a database whose schema is not this release's (``SchemaOutdatedError`` names the
-    command that fixes it); ``Store(url, upgrade=True)`` migrates first. ``clock`` (aware UTC) is for tests.
+    command that fixes it); ``Store(url, upgrade=True)`` migrates first. ``retry_seconds`` bounds how long a
+    call rides out an outage or lock conflict. ``clock`` (aware UTC) is for tests.
     Safe to share between threads; close it (or use ``with``) to release its connections.
     """
 
-    def __init__(self, url: str, *, upgrade: bool = False, clock: Clock = _utcnow) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        upgrade: bool = False,
+        clock: Clock = _utcnow,
+        retry_seconds: float = DEFAULT_RETRY_SECONDS,
+    ) -> None:
         self._url = parse_url(url)
         self.safe_url = safe_url(url)  # as the user wrote it, so that a suggested command stays familiar
         self._clock = clock
+        self._patience = Patience(retry_seconds)
         self._engine = make_engine(self._url)
         self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
         try:
@@ -230,25 +234,40 @@ class Store(Trials, ObservationLogs):
 
     # -- helpers ----------------------------------------------------------------------------------------
 
-    def _run(self, doing: str, body: Callable[[Session], T], *, write: bool = False) -> T:
-        """Run ``body`` in one transaction, retrying it whole on transient lock conflicts."""
-        attempt = 1
-        while True:
-            try:
-                engine = self._writer if write else self._engine
-                with Session(engine, expire_on_commit=False) as session, session.begin():
-                    return body(session)
-            except SQLAlchemyError as exc:
-                if attempt < ATTEMPTS and is_transient(exc):
-                    backoff(attempt)
-                    attempt += 1
-                    continue
-                raise store_error(exc, self.safe_url, doing) from exc
+    def retrying(self, body: Callable[[], T]) -> T:
+        """``body()``, run again from the start while the store fails under it with a lost connection or a
+        lock conflict, within the same bound as every call; ``StoreUnavailableError`` after that.
+
+        For blocks that are safe to replay whole, such as a ``locked_experiment`` transaction (rolled back
+        when it failed); a commit whose answer was lost may have succeeded, so the block must tolerate that.
+        """
+        try:
+            return self._patience.call(body)
+        except StoreUnavailableError:
+            raise
+        except StoreError as exc:
+            if retryable(exc):
+                raise self._unavailable(str(exc)) from exc
+            raise
+
+    def _run(self, doing: str, body: Callable[[Session], T], *, write: bool = False, wait: bool = True) -> T:
+        """Run ``body`` in one transaction, retried whole through outages and lock conflicts (unless not
+        ``wait``: then a retryable failure raises ``StoreUnavailableError`` at once)."""
+        engine = self._writer if write else self._engine
+
+        def attempt() -> T:
+            with Session(engine, expire_on_commit=False) as session, session.begin():
+                return body(session)
+
+        try:
+            return self._patience.call(attempt, wait=wait)
+        except SQLAlchemyError as exc:
+            raise self._error(exc, doing) from exc
 
     def _lock(self, namespace: str, name: str) -> tuple[Session, ExperimentRow]:
-        """Begin a transaction whose first statement locks the experiment; retried on lock conflicts."""
-        attempt = 1
-        while True:
+        """Begin a transaction whose first statement locks the experiment; retried like ``_run``."""
+
+        def attempt() -> tuple[Session, ExperimentRow]:
             session = Session(self._writer, expire_on_commit=False)
             try:
                 session.begin()
@@ -261,15 +280,25 @@ class Store(Trials, ObservationLogs):
                 if rowcount(result) == 0:
                     raise experiment_not_found(namespace, name)
                 return session, session.scalars(select(ExperimentRow).where(*named_experiment(namespace, name))).one()
-            except BaseException as exc:
+            except BaseException:
                 session.close()
-                if not isinstance(exc, SQLAlchemyError):
-                    raise
-                if attempt < ATTEMPTS and is_transient(exc):
-                    backoff(attempt)
-                    attempt += 1
-                    continue
-                raise store_error(exc, self.safe_url, f"locking experiment {namespace}/{name}") from exc
+                raise
+
+        try:
+            return self._patience.call(attempt)
+        except SQLAlchemyError as exc:
+            raise self._error(exc, f"locking experiment {namespace}/{name}") from exc
+
+    def _error(self, exc: SQLAlchemyError, doing: str) -> StoreError:
+        if not retryable(exc):
+            return store_error(exc, self.safe_url, doing)
+        return self._unavailable(str(store_error(exc, self.safe_url, doing)))
+
+    def _unavailable(self, message: str) -> StoreUnavailableError:
+        return StoreUnavailableError(
+            f"{message} [the store has failed for {self._patience.down_for():.0f} s; katib-flows retries for "
+            f"up to {self._patience.seconds:.0f} s ({RETRY_ENV})]"
+        )
 
     @staticmethod
     def _experiment_id(namespace: str, name: str) -> Any:

@@ -1,14 +1,16 @@
-"""The trial methods of ``Store``: reads in creation order and the two conditional state transitions.
+"""The trial methods of ``Store``: reads in creation order, the two conditional state transitions and
+lease renewal.
 
 ``start_trial`` and ``finish_trial`` are single conditional UPDATEs (``... WHERE status IN (...)``), so of
 several processes racing to start or finish a trial exactly one gets True and the others False, on every
-backend, without locks held across calls. Creating trials happens in ``ExperimentTxn.add_trial``.
+backend, without locks held across calls. Creating trials happens in ``ExperimentTxn.add_trial``; finding
+trials whose lease expired in ``ExperimentTxn.expired_trials``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from sqlalchemy import select, update
@@ -27,7 +29,7 @@ class Trials:
 
     _clock: Callable[[], dt.datetime]
 
-    def _run(self, doing: str, body: Callable[[Session], T], *, write: bool = False) -> T:
+    def _run(self, doing: str, body: Callable[[Session], T], *, write: bool = False, wait: bool = True) -> T:
         raise NotImplementedError
 
     def get_trial(self, namespace: str, trial_name: str) -> TrialRecord:
@@ -49,9 +51,10 @@ class Trials:
         """Every trial of the experiment in creation order; ``NotFoundError`` if there is no experiment."""
         return self._trials(namespace, experiment)
 
-    def trials_since(self, namespace: str, experiment: str, seq: int) -> list[TrialRecord]:
-        """Trials whose ``seq`` is ``seq`` or later, in order: what a cache holding ``seq`` trials lacks."""
-        return self._trials(namespace, experiment, TrialRow.seq >= seq)
+    def trials_since(self, namespace: str, experiment: str, seq: int, *, wait: bool = True) -> list[TrialRecord]:
+        """Trials whose ``seq`` is ``seq`` or later, in order: what a cache holding ``seq`` trials lacks.
+        Without ``wait`` an unreachable store raises ``StoreUnavailableError`` at once."""
+        return self._trials(namespace, experiment, TrialRow.seq >= seq, wait=wait)
 
     def active_trials(self, namespace: str, experiment: str) -> list[TrialRecord]:
         """Trials still Created or Running, in order, so the engine can reclaim those of dead runners."""
@@ -86,7 +89,36 @@ class Trials:
             changes["observation"] = observation
         return self._transition(namespace, trial_name, _ACTIVE, changes, "finishing")
 
-    def _trials(self, namespace: str, experiment: str, *conditions: Any) -> list[TrialRecord]:
+    def renew_leases(
+        self, namespace: str, experiment: str, runner: str, trials: Collection[str], seconds: float
+    ) -> set[str]:
+        """Extend to now + ``seconds`` the leases ``runner`` holds on ``trials`` of the experiment (one UPDATE);
+        returns the names still active and the runner's (a trial missing from it was taken from the runner).
+
+        Never waits through an outage (``StoreUnavailableError`` at once): the renewer tries again soon.
+        """
+        names = sorted(trials)
+        if not names:
+            return set()
+        expires = self._clock() + dt.timedelta(seconds=seconds)
+
+        def body(session: Session) -> set[str]:
+            experiment_id = session.scalar(select(ExperimentRow.id).where(*named_experiment(namespace, experiment)))
+            if experiment_id is None:
+                raise experiment_not_found(namespace, experiment)
+            mine = (TrialRow.experiment_id == experiment_id, TrialRow.runner == runner,
+                    TrialRow.status.in_(_ACTIVE), TrialRow.name.in_(names))  # fmt: skip
+            session.execute(
+                update(TrialRow)
+                .where(*mine)
+                .values(lease_expires_at=expires)
+                .execution_options(synchronize_session=False)
+            )
+            return set(session.scalars(select(TrialRow.name).where(*mine)))
+
+        return self._run(f"renewing the leases of {runner} in {namespace}/{experiment}", body, write=True, wait=False)
+
+    def _trials(self, namespace: str, experiment: str, *conditions: Any, wait: bool = True) -> list[TrialRecord]:
         def body(session: Session) -> list[TrialRecord]:
             experiment_id = session.scalar(select(ExperimentRow.id).where(*named_experiment(namespace, experiment)))
             if experiment_id is None:
@@ -96,7 +128,7 @@ class Trials:
             )
             return [row.to_record(experiment) for row in rows]
 
-        return self._run(f"listing the trials of {namespace}/{experiment}", body)
+        return self._run(f"listing the trials of {namespace}/{experiment}", body, wait=wait)
 
     def _transition(
         self, namespace: str, trial_name: str, allowed: tuple[str, ...], changes: dict[str, Any], doing: str

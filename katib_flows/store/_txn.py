@@ -100,10 +100,12 @@ class ExperimentTxn:
         labels: dict[str, str] | None = None,
         status: TrialStatus = TrialStatus.CREATED,
         runner: str | None = None,
+        lease_seconds: float | None = None,
     ) -> TrialRecord:
         """Insert a trial with the next ``seq``; ``AlreadyExistsError`` if the namespace has a trial so named.
 
         A trial added as Running gets ``started_at`` now, so claiming and starting can be one transaction.
+        With ``lease_seconds`` its runner holds a lease on it until now + that, to be renewed while it runs.
         """
         doing = f"adding trial {name!r} to {self._label}"
         with translated(self._url, doing):
@@ -132,6 +134,7 @@ class ExperimentTxn:
                 completed_at=now if status.terminal else None,
                 observation={},
                 objective_value=None,
+                lease_expires_at=None if lease_seconds is None else now + dt.timedelta(seconds=lease_seconds),
             )
             self._session.add(row)
             try:
@@ -139,6 +142,20 @@ class ExperimentTxn:
             except IntegrityError as exc:  # a rival in another experiment took the name meanwhile
                 raise self._trial_exists(name) from exc
             return row.to_record(self._row.name)
+
+    def expired_trials(self) -> list[TrialRecord]:
+        """Active trials whose lease has expired (their runner stopped renewing it), in creation order."""
+        with translated(self._url, f"finding expired leases in {self._label}"):
+            rows = self._session.scalars(
+                select(TrialRow)
+                .where(
+                    TrialRow.experiment_id == self._row.id,
+                    TrialRow.status.in_((TrialStatus.CREATED.value, TrialStatus.RUNNING.value)),
+                    TrialRow.lease_expires_at < self._clock(),
+                )
+                .order_by(TrialRow.seq)
+            )
+            return [row.to_record(self._row.name) for row in rows]
 
     def record_and_read_logs(self, trial_name: str, logs: list[MetricLog]) -> list[MetricLog]:
         """Append ``logs`` for one of this experiment's trials, then return all of its rows in time order."""
