@@ -48,6 +48,10 @@ class NotRunningError(KatibFlowsError):
     """An action needs an experiment in progress (``stop``), but it has completed."""
 
 
+class ExperimentBusyError(KatibFlowsError):
+    """Another live runner is running the experiment; ``--join`` runs beside it instead of refusing."""
+
+
 class CompileError(KatibFlowsError):
     """An Experiment cannot be compiled into an Argo Workflow."""
 

@@ -29,11 +29,13 @@ from katib_flows.cli._ui import ui
 from katib_flows.errors import (
     AlreadyExistsError,
     ClusterError,
+    ExperimentBusyError,
     KatibFlowsError,
     NotFoundError,
     NotRunningError,
     SpecError,
     StoreError,
+    StoreUnavailableError,
 )
 
 
@@ -80,6 +82,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NotFoundError as exc:
         click.echo(f"error: {exc}", err=True)
         return _exit.NOT_FOUND
+    except StoreUnavailableError as exc:
+        click.echo(f"error: {exc}\nstopped; once the store is back, `katib-flows resume` continues", err=True)
+        return _exit.STORE_UNAVAILABLE
+    except ExperimentBusyError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return _exit.RUN_IN_PROGRESS
     except (SpecError, StoreError, AlreadyExistsError, NotRunningError) as exc:
         click.echo(f"error: {exc}", err=True)
         return _exit.BAD_INPUT

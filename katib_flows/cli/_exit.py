@@ -15,5 +15,11 @@ NOT_FOUND = 5
 CLUSTER_ERROR = 6
 """Argo Server (``submit``, ``watch``) or the Kubernetes API (``step trial``) could not be reached or refused the
 request; the message says why (a step that fails so is retried by Argo)."""
+RUN_IN_PROGRESS = 7
+"""Another runner is running the experiment (``resume``), or it exists already (``run``); ``--join`` adds this
+one to it."""
+STORE_UNAVAILABLE = 75
+"""The store stayed unreachable (or locked) for longer than ``KATIB_FLOWS_DB_RETRY_SECONDS``; this runner stopped
+its trials and, as after 130, the experiment can be resumed (or joined) once the store is back."""
 INTERRUPTED = 130
 """Stopped by Ctrl-C or SIGTERM; the experiment can be resumed."""

@@ -3,6 +3,8 @@
 A pipeline: load and check the file, apply the command line's overrides, open the store, register the
 experiment, run its lanes, report, and exit with a named code. ``resume`` finds trials left running by
 a dead runner, marks them interrupted (they do not count) and runs what the budget still allows.
+``--join`` (both commands) adds this process to an experiment other runners are running on the same
+store: ``parallelTrialCount`` then caps all of them together and ``--parallel`` only this runner's lanes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,21 @@ from katib_flows.errors import AlreadyExistsError
 from katib_flows.paths import logs_dir
 
 _progress_options = [
+    click.option(
+        "--join",
+        is_flag=True,
+        help="Run beside the other runners of this experiment on a shared store (created if it does not exist); "
+        "--parallel then caps this runner's own trials.",
+    ),
+    click.option(
+        "--lease",
+        type=click.FloatRange(min=1),
+        envvar="KATIB_FLOWS_LEASE_SECONDS",
+        default=60.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="A trial whose runner stops renewing its lease this long is taken as abandoned and run again.",
+    ),
     click.option("--deadline", type=float, metavar="SECONDS", help="End the experiment after this many seconds."),
     click.option("--quiet", "-q", is_flag=True, help="Only the final result; plain lines, no live table."),
     click.option("--verbose", "-v", is_flag=True, help="Stream every trial's output."),
@@ -49,6 +66,8 @@ def run(
     parallel: int | None,
     max_trials: int | None,
     seed: int | None,
+    join: bool,
+    lease: float,
     deadline: float | None,
     quiet: bool,
     verbose: bool,
@@ -58,15 +77,16 @@ def run(
     from katib_flows.local import SOURCE_DIR_ANNOTATION, images
 
     loaded = load(file)
+    spec_parallel = None if join else parallel  # with --join, --parallel is only this runner's share
     if max_trials is not None:  # the parallel trials never outnumber the budget
-        parallel = min(parallel or loaded.spec.parallel_trial_count or 3, max_trials)
+        spec_parallel = min(spec_parallel or loaded.spec.parallel_trial_count or 3, max_trials)
     experiment = prepare_file(
         loaded,
         file,
         name=name,
         namespace=namespace,
         default_namespace="default",
-        overrides={"parallelTrialCount": parallel, "maxTrialCount": max_trials},
+        overrides={"parallelTrialCount": spec_parallel, "maxTrialCount": max_trials},
         annotations={SOURCE_DIR_ANNOTATION: str(file.resolve().parent)},
     )
     name, namespace = experiment.name, experiment.namespace or "default"
@@ -77,11 +97,14 @@ def run(
         try:
             register_experiment(store, experiment, namespace=namespace, name=name, seed=seed)
         except AlreadyExistsError as exc:
-            raise AlreadyExistsError(
-                f"{exc} Resume it with `katib-flows resume {name}`, delete it with `katib-flows delete {name}`, "
-                "or run under another --name."
-            ) from exc
-        code = _run_lanes(store, namespace, name, deadline=deadline, quiet=quiet, verbose=verbose)
+            if not join:
+                raise AlreadyExistsError(
+                    f"{exc} Resume it with `katib-flows resume {name}`, add this runner to it with --join, delete "
+                    f"it with `katib-flows delete {name}`, or run under another --name."
+                ) from exc
+            click.echo(f"joining experiment {namespace}/{name} as stored (the file's spec is not applied)", err=True)
+        code = _run_lanes(store, namespace, name, lanes=parallel if join else None, lease=lease, deadline=deadline,
+                          quiet=quiet, verbose=verbose)  # fmt: skip
     raise SystemExit(code)
 
 
@@ -90,7 +113,9 @@ def run(
 @db_option
 @click.option("--namespace", "-n", envvar="KATIB_FLOWS_NAMESPACE", default="default", show_default=True)
 @click.option("--max-trials", type=click.IntRange(min=1), help="Raise spec.maxTrialCount to run more trials.")
-@click.option("--parallel", type=click.IntRange(min=1), help="Change spec.parallelTrialCount.")
+@click.option(
+    "--parallel", type=click.IntRange(min=1), help="Change spec.parallelTrialCount (with --join: this runner's lanes)."
+)
 @click.option("--force", is_flag=True, help="Take over trials whose runner ran on another host.")
 @progress_options
 def resume(
@@ -100,20 +125,34 @@ def resume(
     max_trials: int | None,
     parallel: int | None,
     force: bool,
+    join: bool,
+    lease: float,
     deadline: float | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Continue an interrupted experiment (or a finished one, with a larger --max-trials)."""
+    """Continue an interrupted experiment (or a finished one, with a larger --max-trials), or join its runners."""
     from katib_flows.local import take_over
 
     with open_store(db_url) as store:
-        take_over(store, namespace, name, max_trials=max_trials, parallel=parallel, force=force)
-        code = _run_lanes(store, namespace, name, deadline=deadline, quiet=quiet, verbose=verbose)
+        take_over(store, namespace, name, max_trials=max_trials, parallel=None if join else parallel, force=force,
+                  join=join)  # fmt: skip
+        code = _run_lanes(store, namespace, name, lanes=parallel if join else None, lease=lease, deadline=deadline,
+                          quiet=quiet, verbose=verbose)  # fmt: skip
     raise SystemExit(code)
 
 
-def _run_lanes(store: Any, namespace: str, name: str, *, deadline: float | None, quiet: bool, verbose: bool) -> int:
+def _run_lanes(
+    store: Any,
+    namespace: str,
+    name: str,
+    *,
+    lanes: int | None,
+    lease: float,
+    deadline: float | None,
+    quiet: bool,
+    verbose: bool,
+) -> int:
     from katib_flows.local import LineReporter, LiveReporter, LocalRun, Reporter, RunOptions
     from katib_flows.report import optimal_view
 
@@ -122,7 +161,8 @@ def _run_lanes(store: Any, namespace: str, name: str, *, deadline: float | None,
         reporter = LineReporter(quiet=quiet, verbose=verbose)
     else:
         reporter = LiveReporter(verbose=verbose)
-    record = LocalRun(store, namespace, name, reporter, RunOptions(deadline=deadline, logs_dir=logs_dir())).run()
+    options = RunOptions(deadline=deadline, logs_dir=logs_dir(), lanes=lanes, lease=lease)
+    record = LocalRun(store, namespace, name, reporter, options).run()
     best = store.get_trial(namespace, record.optimal_trial) if record.optimal_trial else None
     if best is not None and record.spec.get("spec", {}).get("objective", {}).get("additionalObjectives"):
         from katib_flows.engine import experiment_of, pareto_front

@@ -7,6 +7,12 @@ request in the store (``katib-flows stop``, the UI), which it treats as Ctrl-C. 
 completes, trials still running are stopped and marked ``Killed`` (Katib lets them run; DESIGN.md section
 8). When interrupted, they are marked as interrupted and the experiment stays resumable. All state is
 in the store; a crash of this process loses nothing that ``resume`` cannot redo.
+
+Several runners (processes, machines) may run one experiment on a shared store (``--join``): the engine's
+claim keeps them within ``parallelTrialCount`` together, ``RunOptions.lanes`` caps this runner's share,
+and each runner holds a lease on its trials (``_lease``), so the trials of a runner that dies are run
+again by the others. If the store stays unreachable past its bound, the runner stops its trials and
+raises ``StoreUnavailableError``; the experiment is left resumable.
 """
 
 from __future__ import annotations
@@ -32,7 +38,9 @@ from katib_flows.engine import (
     interrupt_trial,
     stop_requested,
 )
+from katib_flows.errors import StoreUnavailableError
 from katib_flows.local._early import EarlyStopping
+from katib_flows.local._lease import DEFAULT_LEASE_SECONDS, LeaseKeeper
 from katib_flows.local._process import DEFAULT_GRACE_SECONDS
 from katib_flows.local._report import Reporter
 from katib_flows.local._trial import INTERRUPTED, LocalTrial
@@ -74,6 +82,10 @@ class RunOptions:
     grace: float = DEFAULT_GRACE_SECONDS
     logs_dir: Path | None = None
     """Where each trial's output is kept as ``<namespace>/<experiment>/<trial>.log``."""
+    lanes: int | None = None
+    """This runner's own cap on its concurrent trials (default: ``parallelTrialCount``, the cap of all runners)."""
+    lease: float = DEFAULT_LEASE_SECONDS
+    """Seconds a trial's lease lasts unless renewed; renewed every third of it while the trial runs."""
 
 
 class LocalRun:
@@ -97,8 +109,12 @@ class LocalRun:
 
     def run(self) -> ExperimentRecord:
         lanes = self.experiment.spec.parallel_trial_count or 1
+        lanes = min(lanes, self.options.lanes or lanes)
         self.reporter.started(self.store.get_experiment(self.namespace, self.name), lanes)
         threads = [threading.Thread(target=self._lane, args=(i,), name=f"lane-{i}", daemon=True) for i in range(lanes)]
+        keeper = LeaseKeeper(self.store, self.namespace, self.name, self.runner, self.options.lease,
+                             self._running_names, self._lost)  # fmt: skip
+        keeper.start()
         previous = _install_sigterm()
         started = polled = time.monotonic()
         try:
@@ -120,12 +136,14 @@ class LocalRun:
             for thread in threads:
                 thread.join()
         finally:
+            keeper.stop()
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
         if self._stop_reason == INTERRUPTED:
             self._interrupt_leftovers()
         if self._errors:
-            raise self._errors[0]
+            # The store going away explains the errors that followed it in other lanes.
+            raise next((e for e in self._errors if isinstance(e, StoreUnavailableError)), self._errors[0])
         if self._stop_reason == REASON_DEADLINE:
             self._end_by_deadline()
         record = self.store.get_experiment(self.namespace, self.name)
@@ -135,13 +153,14 @@ class LocalRun:
     def _lane(self, lane: int) -> None:
         try:
             while self._stop_reason is None:
-                result = claim_next_trial(
-                    self.store, self.namespace, self.name, lane=lane, runner=self.runner, cache=self._cache
-                )
-                if isinstance(result, Done):
-                    if result.completed:
-                        self._stop(REASON_EXPERIMENT_COMPLETED)
+                result = claim_next_trial(self.store, self.namespace, self.name, lane=lane, runner=self.runner,
+                                          cache=self._cache, lease=self.options.lease)  # fmt: skip
+                if isinstance(result, Done) and result.completed:
+                    self._stop(REASON_EXPERIMENT_COMPLETED)
                     return
+                # Done but not completed: every trial is created and some still run, here or in another
+                # runner. Stay until the experiment completes: if one of them is interrupted (its runner
+                # died), its slot must be run again.
                 if isinstance(result, Claimed):
                     self._run_trial(result.trial, lane)
                 else:
@@ -149,7 +168,8 @@ class LocalRun:
                         self._wake.wait(timeout=_IDLE_POLL_SECONDS)
         except BaseException as exc:  # a lane must not die silently: the main thread re-raises it
             self._errors.append(exc)
-            self._stop("error")
+            # Without a store, trials cannot be recorded: stop them as interrupted (resumable), not killed.
+            self._stop(INTERRUPTED if isinstance(exc, StoreUnavailableError) else "error")
 
     def _run_trial(self, trial: TrialRecord, lane: int) -> None:
         """Run a trial claimed by this runner (created Running) to its end."""
@@ -172,6 +192,17 @@ class LocalRun:
         self.reporter.trial_finished(finished)
         with self._wake:
             self._wake.notify_all()
+
+    def _running_names(self) -> set[str]:
+        with self._lock:
+            return set(self._running)
+
+    def _lost(self, trial: str) -> None:
+        """The store gave ``trial`` to no one (its lease expired): stop it, it runs again."""
+        with self._lock:
+            run = self._running.get(trial)
+        if run is not None:
+            run.stop(INTERRUPTED)
 
     def _stop(self, reason: str) -> None:
         """Stop every running trial (once); lanes see the reason and end after their current trial."""

@@ -14,6 +14,7 @@ its work for the next try.
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -35,6 +36,20 @@ _MAX_DELAY = 2.0
 _MYSQL_DISCONNECTS = {2003, 2006, 2013, 2055, 1053, 1927, 4031}
 # PostgreSQL: connection exceptions (class 08) and operator interventions (shutdown, crash, starting up).
 _PG_DISCONNECT_PREFIXES = ("08", "57P")
+
+
+def retry_seconds_from_env() -> float:
+    """The bound from ``KATIB_FLOWS_DB_RETRY_SECONDS``, else the default; a bad value is a ``StoreError``."""
+    raw = os.environ.get(RETRY_ENV, "").strip()
+    if not raw:
+        return DEFAULT_RETRY_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise StoreError(f"{RETRY_ENV}={raw!r} must be a number of seconds (0 or more), such as 120")
+    return seconds
 
 
 def is_disconnect(exc: BaseException) -> bool:

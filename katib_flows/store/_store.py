@@ -28,7 +28,7 @@ from katib_flows.errors import AlreadyExistsError, StoreError, StoreUnavailableE
 from katib_flows.store import _conditions, _migrate
 from katib_flows.store._failures import experiment_not_found, rowcount, store_error, translated
 from katib_flows.store._observations import ObservationLogs
-from katib_flows.store._outage import DEFAULT_RETRY_SECONDS, RETRY_ENV, Patience, retryable
+from katib_flows.store._outage import RETRY_ENV, Patience, retry_seconds_from_env, retryable
 from katib_flows.store._records import ExperimentCondition, ExperimentRecord
 from katib_flows.store._schema import ExperimentRow, ObservationLogRow, TrialRow, named_experiment
 from katib_flows.store._trials import Trials
@@ -49,7 +49,8 @@ class Store(Trials, ObservationLogs):
     Katib's DB API from ``_observations.ObservationLogs``, all sharing this class's ``_run`` transactions.
     ``Store(url)`` refuses a database whose schema is not this release's (``SchemaOutdatedError`` names the
     command that fixes it); ``Store(url, upgrade=True)`` migrates first. ``retry_seconds`` bounds how long a
-    call rides out an outage or lock conflict. ``clock`` (aware UTC) is for tests.
+    call rides out an outage or lock conflict (default: ``KATIB_FLOWS_DB_RETRY_SECONDS``, else 120).
+    ``clock`` (aware UTC) is for tests.
     Safe to share between threads; close it (or use ``with``) to release its connections.
     """
 
@@ -59,12 +60,12 @@ class Store(Trials, ObservationLogs):
         *,
         upgrade: bool = False,
         clock: Clock = _utcnow,
-        retry_seconds: float = DEFAULT_RETRY_SECONDS,
+        retry_seconds: float | None = None,
     ) -> None:
         self._url = parse_url(url)
         self.safe_url = safe_url(url)  # as the user wrote it, so that a suggested command stays familiar
         self._clock = clock
-        self._patience = Patience(retry_seconds)
+        self._patience = Patience(retry_seconds_from_env() if retry_seconds is None else retry_seconds)
         self._engine = make_engine(self._url)
         self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
         try:
