@@ -3,6 +3,8 @@
 Two and three OS processes join one experiment on SQLite, MariaDB and PostgreSQL; one is killed with
 SIGKILL mid-trial and the others run its trial again once its lease expires. A thread of the test samples
 the store throughout, so "never more than parallelTrialCount active" is checked on what the store held.
+A private MariaDB or PostgreSQL server (``tests/private_servers.py``) is stopped for 10 s under a runner,
+which keeps every metric its trials printed, and for longer than the retry bound, which stops it resumable.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from local_helpers import script_experiment
+from private_servers import PrivateServer
 
 from katib_flows.cli import _exit, main
 from katib_flows.engine import REASON_INTERRUPTED, Counts
@@ -161,3 +164,52 @@ def test_a_killed_runner_trial_is_run_again_after_its_lease(
     assert len({t.name for t in trials}) == len(trials) == 7, "six counted trials plus the interrupted one"
     assert Counts.of(trials).total == 6
     assert sum(t.status is TrialStatus.SUCCEEDED for t in trials) == 6
+
+
+def test_a_runner_rides_out_a_ten_second_database_outage_and_loses_no_observation(
+    private_store: tuple[str, PrivateServer], write_experiment: Callable[..., Path], tmp_path: Path
+) -> None:
+    url, server = private_store
+    Store(url, upgrade=True).close()
+    path = write_experiment(
+        script_experiment(
+            args=["--value=${trialParameters.value}", "--steps", "40", "--step-sleep", "0.1"],
+            maxTrialCount=8,
+            parallelTrialCount=2,
+        )
+    )
+    logs = tmp_path / "logs"
+    runner = start_runner(path, "outage", url, logs)
+    wait_until(lambda: len(trials_of(url, "outage")) >= 2, "two trials")
+    server.stop()
+    time.sleep(10)
+    server.start()
+    assert finish(runner) == _exit.SUCCEEDED
+    trials = trials_of(url, "outage")
+    assert len(trials) == 8 and all(t.status is TrialStatus.SUCCEEDED for t in trials)
+    with Store(url) as store:
+        for trial in trials:
+            printed = (logs / "default" / "outage" / f"{trial.name}.log").read_text().count(" score=")
+            stored = len(store.get_observation_log("default", trial.name, metric="score"))
+            assert printed == stored == 40, trial.name
+
+
+def test_past_the_retry_bound_the_runner_stops_resumable_with_its_own_code(
+    private_store: tuple[str, PrivateServer], write_experiment: Callable[..., Path], tmp_path: Path
+) -> None:
+    url, server = private_store
+    Store(url, upgrade=True).close()
+    path = experiment(write_experiment, trials=4, parallel=2, sleep=3)
+    runner = start_runner(path, "gone", url, tmp_path / "logs", env={"KATIB_FLOWS_DB_RETRY_SECONDS": "3"})
+    wait_until(lambda: any(t.status is TrialStatus.RUNNING for t in trials_of(url, "gone")), "a trial")
+    server.stop()
+    try:
+        _, err = runner.communicate(timeout=120)
+    finally:
+        server.start()
+    message = err.decode()
+    assert runner.returncode == _exit.STORE_UNAVAILABLE, message
+    assert "Traceback" not in message and "katib-flows resume" in message
+    assert main(["resume", "gone", "--db", url, "-q", "--lease", "5"]) == _exit.SUCCEEDED
+    trials = trials_of(url, "gone")
+    assert Counts.of(trials).total == 4 and sum(t.status is TrialStatus.SUCCEEDED for t in trials) == 4
