@@ -213,3 +213,44 @@ def test_past_the_retry_bound_the_runner_stops_resumable_with_its_own_code(
     assert main(["resume", "gone", "--db", url, "-q", "--lease", "5"]) == _exit.SUCCEEDED
     trials = trials_of(url, "gone")
     assert Counts.of(trials).total == 4 and sum(t.status is TrialStatus.SUCCEEDED for t in trials) == 4
+
+
+def test_early_stopping_reads_trials_another_runner_finished(
+    local_env: str, write_experiment: Callable[..., Path], tmp_path: Path
+) -> None:
+    """B runs one bad, long trial; A joins and finishes good ones. B's trial is stopped on what A stored:
+    B built its early-stopping rule before A's trials existed and never finishes one of its own."""
+    path = write_experiment(
+        script_experiment(
+            args=["--value=${trialParameters.value}"],
+            maxTrialCount=5,
+            parallelTrialCount=5,
+            earlyStopping={
+                "algorithmName": "medianstop",
+                "algorithmSettings": [
+                    {"name": "min_trials_required", "value": "2"},
+                    {"name": "start_step", "value": "2"},
+                ],
+            },
+        )
+    )
+    logs = tmp_path / "logs"
+    bad = {"TRIAL_SCRIPT_ARGS": "--value 0.1 --steps 100 --step-sleep 0.2"}
+    b = start_runner(path, "early", local_env, logs, "--parallel", "1", env=bad)
+    with Store(local_env, upgrade=True) as store:
+
+        def reported() -> bool:
+            trials = trials_of(local_env, "early")
+            return bool(trials) and len(store.get_observation_log("default", trials[0].name)) >= 3
+
+        wait_until(reported, "B's trial to report")
+    good = {"TRIAL_SCRIPT_ARGS": "--value 0.9 --steps 200"}  # each reaches every step B can
+    a = start_runner(path, "early", local_env, logs, "--parallel", "2", env=good)
+    assert finish(a) == finish(b) == _exit.SUCCEEDED
+    trials = trials_of(local_env, "early")
+    mine = trials[0]
+    assert mine.status is TrialStatus.EARLY_STOPPED and "median" in mine.message, (mine.status, mine.message)
+    with Store(local_env) as store:
+        assert len(store.get_observation_log("default", mine.name)) < 100
+    assert {t.status for t in trials[1:]} == {TrialStatus.SUCCEEDED}
+    assert {t.runner for t in trials[1:]} == {trials[1].runner} != {mine.runner}, "A ran every other trial"

@@ -20,7 +20,9 @@ parser.add_argument("--sleep-if-below", type=float, default=None)
 parser.add_argument("--metrics-file", default="", help="write the metric lines to this file instead of stdout")
 parser.add_argument("--push", action="store_true", help="report the metrics with report_metrics instead")
 parser.add_argument("rest", nargs="*")
-args = parser.parse_args()
+# Options from the environment come last and win: runners started with different environments run the
+# same experiment's trials differently (a good runner and a bad one).
+args = parser.parse_args(sys.argv[1:] + os.environ.get("TRIAL_SCRIPT_ARGS", "").split())
 
 name = os.environ.get("KATIB_TRIAL_NAME", "unknown")
 if args.argv_dir:
