@@ -131,11 +131,15 @@ def compile_workflow(
             f"spec.parallelTrialCount {experiment.spec.parallel_trial_count} is above {n.MAX_LANES}, the widest "
             "experiment one Argo Workflow keeps status for (README: Running on a cluster); lower it"
         )
+    spec = spec_json(experiment, name=name, namespace=namespace)
+    too_large = n.spec_too_large(len(spec.encode()))
+    if too_large:
+        raise CompileError(too_large)
     arguments = [
         Parameter(name=n.P_EXPERIMENT, value=name, description="Name of the experiment in the store."),
         Parameter(
             name=n.P_SPEC,
-            value=spec_json(experiment, name=name, namespace=namespace),
+            value=spec,
             description="The Katib v1beta1 Experiment (JSON or YAML); read once, by the init step.",
         ),
         Parameter(

@@ -36,6 +36,20 @@ DEFAULT_GENERATION_ITERATIONS = 90
 MAX_LANE_ITERATIONS = 360
 #: The widest experiment (``parallelTrialCount``) a Workflow runs: one iteration per lane per generation.
 MAX_LANES = MAX_LANE_ITERATIONS
+#: The Experiment travels as a Workflow argument, so it counts against the same 1 MiB as the node status
+#: (which the harness measures at up to ~135 KB gzipped for a full generation): a quarter of it, at most.
+MAX_SPEC_BYTES = 256 * 1024
+
+
+def spec_too_large(size: int) -> str | None:
+    """Why an Experiment of ``size`` bytes (as JSON) cannot run as a Workflow, or None when it can."""
+    if size <= MAX_SPEC_BYTES:
+        return None
+    return (
+        f"the Experiment is {size / 1024:.0f} KiB as JSON, above the {MAX_SPEC_BYTES // 1024} KiB a Workflow "
+        "argument may take (Argo stores it in the Workflow object, whose limit is 1 MiB with the node status); "
+        "move large values (long commands, inline files) into the trial's image or a ConfigMap"
+    )
 
 
 def iterations_for(lanes: int, limit: int) -> int:

@@ -98,6 +98,9 @@ def init(
         text = spec_file.read_text(encoding="utf-8") if spec_file else ""
     else:
         text = _spec_parameter(workflows.get(namespace, workflow))
+    too_large = n.spec_too_large(len(text.encode()))
+    if too_large:  # the template path: nothing checked the pasted Experiment before
+        raise SpecError(f"experiment-spec: {too_large}")
     with open_store(db_url) as store:
         try:
             record = store.get_experiment(namespace, experiment)

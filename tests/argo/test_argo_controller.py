@@ -24,6 +24,7 @@ from test_argo_conformance import trivial
 
 from katib_flows.argo import _names as n
 from katib_flows.argo import compile_template, compile_workflow
+from katib_flows.errors import CompileError
 from katib_flows.spec import Experiment, load_file, load_text
 from katib_flows.store import Store, TrialStatus
 
@@ -373,3 +374,16 @@ def test_trials_of_the_real_steps_still_succeed_after_a_retried_trial_step(tmp_p
     with Store(cluster.url) as store:
         trials = store.list_trials("ns", "real")
     assert len(trials) == 2 and all(t.status is TrialStatus.SUCCEEDED for t in trials)
+
+
+def test_an_experiment_over_256_kib_is_refused_naming_its_size(tmp_path: Path) -> None:
+    big = _with_description("x" * 300_000)
+    with pytest.raises(CompileError, match=r"the Experiment is 29\d KiB as JSON, above the 256 KiB"):
+        compile_workflow(big, name="big", namespace="ns")
+    cluster = Cluster(tmp_path)
+    template = compile_template(name="katib-flows", namespace="ns")
+    workflow = _from_template("big", json.dumps(big.dump()))
+    [run] = cluster.run(workflow, executor=cluster.fake(), **{"katib-flows": template})
+    [init] = [node for node in run.nodes if node.template == "init" and node.type == "Retry"]
+    assert run.phase == "Failed" and len(init.children) == 1, "bad input (exit 2) is not retried"
+    assert "above the 256 KiB" in init.message
