@@ -163,6 +163,17 @@ class _Follower:
         self.progress.tick()
 
 
+def _interrupt_left(store: Store, namespace: str, name: str, workflow: WorkflowState) -> str:
+    """Interrupt the trials an ended Workflow left Running (``argo terminate`` or a deletion skips its exit
+    step, which would have): they run again in the next submission. Says how many, for the message."""
+    from katib_flows.engine import interrupt_trial
+
+    left = [t for t in store.active_trials(namespace, name) if n.workflow_of_runner(t.runner) == workflow.name]
+    for trial in left:
+        interrupt_trial(store, namespace, trial.name, f"Workflow {workflow.name} ended without its exit handler")
+    return f" ({len(left)} trial(s) it left running are now interrupted)" if left else ""
+
+
 def follow(
     store: Store,
     namespace: str,
@@ -192,10 +203,11 @@ def follow(
                 if record.condition.terminal:
                     return record
                 if workflow is not None and workflow.ended:
+                    left = _interrupt_left(store, namespace, name, workflow)
                     raise WorkflowEndedError(
                         f"{workflow.describe()}, but experiment {namespace}/{name} is still "
-                        f"{record.condition.value} and no later generation follows; submit it again to continue "
-                        "from the store, or see `argo logs` for why it ended",
+                        f"{record.condition.value} and no later generation follows{left}; submit it again to "
+                        "continue from the store, or see `argo logs` for why it ended",
                         workflow,
                     )
             sleep(interval)

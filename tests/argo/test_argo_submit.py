@@ -421,6 +421,32 @@ def test_a_workflow_that_ends_before_its_experiment_is_reported(
     assert "submit it again to continue" in err
 
 
+def test_watch_interrupts_the_trials_a_terminated_workflow_left_running(
+    tmp_path: Path, fake: FakeArgoServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``argo terminate`` skips the exit step: watch, seeing the Workflow ended, interrupts its trials."""
+    url = f"sqlite:///{tmp_path / 'cluster.db'}"
+    path = experiment_file(tmp_path)
+    assert main(["submit", str(path), "--argo-server", fake.url, "--token", TOKEN]) == 0
+    fake.set_phase("team-a", "trivial", "Failed", "Stopped with strategy 'Terminate'")
+    from katib_flows.engine import Claimed, claim_next_trial, register_experiment
+    from katib_flows.spec import load_file
+
+    experiment = load_file(path).experiment
+    assert experiment is not None
+    with Store(url, upgrade=True) as store:
+        register_experiment(store, experiment, namespace="team-a", name="trivial", seed=1)
+        claimed = claim_next_trial(store, "team-a", "trivial", lane=0, runner="argo:trivial/0/0")
+        other = claim_next_trial(store, "team-a", "trivial", lane=1, runner="argo:another/1/0")
+    assert isinstance(claimed, Claimed) and isinstance(other, Claimed)
+    watch = ["watch", "trivial", "-n", "team-a", "--db", url, "--argo-server", fake.url, "--token", TOKEN]
+    assert main(watch) == 3
+    assert "1 trial(s) it left running are now interrupted" in capsys.readouterr().err
+    with Store(url) as store:
+        assert store.get_trial("team-a", claimed.trial.name).reason == "TrialInterrupted"
+        assert not store.get_trial("team-a", other.trial.name).status.terminal
+
+
 def test_watch_without_a_server_refuses_an_unknown_experiment_at_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
