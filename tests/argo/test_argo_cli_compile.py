@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from argo_helpers import REPO
+from argo_helpers import KATIB_EXAMPLES, REPO
 
 from katib_flows.cli import main
 
@@ -38,7 +38,7 @@ def test_compile_to_stdout_with_options(capsys: pytest.CaptureFixture[str]) -> N
             "katib-flows.io/generation": "0",
         },
     }
-    args = _args(workflow, "suggest")
+    args = _args(workflow, "init")  # init gives each lane its share of at most 40 (fewer for many lanes)
     assert args[args.index("--iterations") + 1] == "40"
     spec = yaml.safe_load(workflow["spec"]["arguments"]["parameters"][1]["value"])
     assert spec["metadata"] == {"name": "tuned", "namespace": "team-a"}
@@ -159,7 +159,7 @@ def test_trial_runner_local_is_set_on_the_trial_step_only(capsys: pytest.Capture
 
 
 def test_katib_simple_pbt_compiles_with_the_checkpoint_claim_named(capsys: pytest.CaptureFixture[str]) -> None:
-    pbt = REPO.parent / "shared" / "katib-examples" / "hp-tuning" / "simple-pbt.yaml"
+    pbt = KATIB_EXAMPLES / "hp-tuning" / "simple-pbt.yaml"
     assert main(["compile", str(pbt), "--checkpoints-claim", "team-nfs"]) == 0
     captured = capsys.readouterr()
     trial = next(t for t in yaml.safe_load(captured.out)["spec"]["templates"] if t["name"] == "trial")

@@ -18,7 +18,10 @@ from katib_flows.spec import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
 OURS = sorted(p for p in (ROOT / "examples").rglob("*.yaml") if "compiled" not in p.parts)  # not the golden Workflows
-KATIB = ROOT.parent / "shared" / "katib-examples"
+KATIB = next(
+    (p / "katib-examples" for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
+    ROOT.parent / "shared" / "katib-examples",
+)  # /work/shared, beside the landing checkout or two levels above a worktree
 UPSTREAM = sorted(KATIB.rglob("*.yaml"))
 
 
