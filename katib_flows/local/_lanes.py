@@ -129,7 +129,7 @@ class LocalRun:
                     self._stop(REASON_DEADLINE)
                 if now - polled >= _STOP_POLL_SECONDS and self._stop_reason is None:
                     polled = now
-                    if stop_requested(self.store.get_experiment(self.namespace, self.name)):
+                    if self._stop_asked():
                         self._stop(INTERRUPTED)  # asked through the store: end exactly as after Ctrl-C
         except KeyboardInterrupt:
             self._stop(INTERRUPTED)
@@ -192,6 +192,13 @@ class LocalRun:
         self.reporter.trial_finished(finished)
         with self._wake:
             self._wake.notify_all()
+
+    def _stop_asked(self) -> bool:
+        """Whether the store holds a stop request; while the store is down, no (the lanes see the outage)."""
+        try:
+            return stop_requested(self.store.get_experiment(self.namespace, self.name))
+        except StoreUnavailableError:
+            return False
 
     def _running_names(self) -> set[str]:
         with self._lock:
