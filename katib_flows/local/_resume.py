@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from katib_flows.engine import Counts, clear_stop_request, interrupt_trial
-from katib_flows.errors import ExperimentBusyError, KatibFlowsError
+from katib_flows.errors import ExperimentBusyError, NotRunningError
 from katib_flows.local._lanes import runner_alive, runner_id
 from katib_flows.spec import prepare
 from katib_flows.store import ExperimentCondition, Store
@@ -70,7 +70,7 @@ def take_over(
             namespace, name, ExperimentCondition.RESTARTING, "ExperimentRestarting", "Experiment is restarted"
         )
         return
-    raise KatibFlowsError(
+    raise NotRunningError(  # a user situation, never exit code 1
         f"experiment {namespace}/{name} is {record.condition.value} ({record.reason}) after {counted} trials; "
         f"to run more, resume with --max-trials larger than {counted}"
     )

@@ -130,7 +130,7 @@ def test_resume_a_finished_experiment_with_a_larger_budget(
         script_experiment(args=["--value=${trialParameters.value}"], maxTrialCount=2, parallelTrialCount=1)
     )
     assert main(["run", str(path), "--name", "more", "-q"]) == 0
-    assert main(["resume", "more", "-q"]) == _exit.INTERNAL_ERROR
+    assert main(["resume", "more", "-q"]) == _exit.BAD_INPUT  # says to raise --max-trials
     assert main(["resume", "more", "--max-trials", "4", "-q"]) == 0
     with Store(local_env) as store:
         assert len(store.list_trials("default", "more")) == 4
