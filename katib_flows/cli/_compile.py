@@ -17,6 +17,7 @@ import click
 
 from katib_flows.cli import _airflow, _exit
 from katib_flows.cli._common import load, prepare_file
+from katib_flows.cli._output import output_options
 from katib_flows.errors import CompileError, SpecError
 
 if TYPE_CHECKING:
@@ -88,7 +89,6 @@ engine_option = click.option(
 @click.command("compile")
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @engine_option
-@click.option("--out", "-o", "out", type=click.Path(path_type=Path, dir_okay=False), help="Write here, not stdout.")
 @click.option(
     "--all",
     "folder",
@@ -101,7 +101,7 @@ engine_option = click.option(
 @step_options
 @airflow_compile_options
 @click.option("--generate-name", is_flag=True, help="Write generateName: NAME- so the file can be submitted again.")
-@click.option("--output", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@output_options(("yaml", "json"), default="yaml", help="The Workflow's format.", out_help="Write here, not stdout.")
 @click.option(
     "--validate-schema",
     "schema",
@@ -111,20 +111,20 @@ engine_option = click.option(
 def compile_command(
     file: Path | None,
     engine: str,
-    out: Path | None,
     folder: Path | None,
     check: bool,
     name: str | None,
     namespace: str | None,
     generate_name: bool,
-    fmt: str,
+    output: str,
+    out: Path | None,
     schema: Path | None,
     **step: Any,
 ) -> None:
     """Compile a Katib Experiment into an Argo Workflow (YAML or JSON) or an Airflow DAG, or a folder of them."""
     airflow = {key: step.pop(key) for key in ("dag_id", "db_variable", "workdir", "executor")}
     airflow.update(namespace=namespace, trial_runner=step["trial_runner"])
-    settings = _Settings(fmt, namespace, generate_name, schema, **step)
+    settings = _Settings(output, namespace, generate_name, schema, **step)
     if folder is not None:
         if file is not None or out is not None or name is not None:
             raise click.UsageError("--all DIR takes no FILE, --out or --name: each file is named after itself")

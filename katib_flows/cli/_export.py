@@ -1,6 +1,6 @@
-"""``katib-flows export NAME --format csv|json|optuna``: an experiment's history for other tools.
+"""``katib-flows export NAME -o csv|json|optuna``: an experiment's history for other tools.
 
-csv and json go to stdout unless ``-o`` names a file; optuna writes a new SQLite file (default
+csv and json go to stdout unless ``-O`` names a file; optuna writes a new SQLite file (default
 ``NAME.optuna.db``) holding one Optuna study named after the experiment, which ``optuna.load_study`` and
 optuna-dashboard open.
 """
@@ -12,38 +12,38 @@ from pathlib import Path
 import click
 
 from katib_flows.cli._common import db_option, namespace_option, open_store
+from katib_flows.cli._output import output_options
 
 
 @click.command("export")
 @click.argument("name")
 @db_option
 @namespace_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["csv", "json", "optuna"]),
-    required=True,
+@output_options(
+    ("csv", "json", "optuna"),
+    default=None,
     help="csv: one row per trial; json: status, trials and observation logs; optuna: an Optuna storage.",
+    out_help="File to write (default: stdout; optuna: NAME.optuna.db).",
+    old_format=True,
 )
-@click.option("--output", "-o", "output", type=click.Path(path_type=Path), help="File to write (default: stdout).")
-def export(name: str, db_url: str | None, namespace: str, fmt: str, output: Path | None) -> None:
+def export(name: str, db_url: str | None, namespace: str, output: str, out: Path | None) -> None:
     """Export an experiment's trials as CSV, JSON, or an Optuna storage for optuna-dashboard."""
     from katib_flows.report import load_history, to_csv, to_json, trial_view, write_storage
 
-    path = output or Path(f"{name}.optuna.db")
-    if fmt == "optuna" and path.exists():
-        raise click.UsageError(f"{path} already exists; an Optuna export writes a new file: remove it or choose -o")
+    path = out or Path(f"{name}.optuna.db")
+    if output == "optuna" and path.exists():
+        raise click.UsageError(f"{path} already exists; an Optuna export writes a new file: remove it or choose -O")
     with open_store(db_url) as store:
         history = load_history(store, namespace, name)
-    if fmt == "optuna":
+    if output == "optuna":
         url = write_storage(history, path)
         click.echo(f"wrote Optuna study {name!r} to {url}", err=True)
         click.echo(f"  optuna-dashboard {url}", err=True)
         return
-    text = to_csv(history) if fmt == "csv" else to_json(history, trial_view)
-    if output is None:
+    text = to_csv(history) if output == "csv" else to_json(history, trial_view)
+    if out is None:
         click.echo(text, nl=False)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {output} ({len(history.trials)} trials)", err=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out} ({len(history.trials)} trials)", err=True)

@@ -11,17 +11,14 @@ from pathlib import Path
 import click
 
 from katib_flows.cli import _exit
-from katib_flows.cli._output import dump
+from katib_flows.cli._output import dump, format_option
 
 
 @click.command("lint")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["text", "yaml", "json"]),
+@format_option(
+    ("text", "yaml", "json"),
     default="text",
-    show_default=True,
     help="text: a verdict per file; yaml/json: the defaulted Experiments (json also lists problems).",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too (unknown fields, unused values).")

@@ -3,7 +3,7 @@
 Returned by ``Experiment.run`` and ``tune``; ``Result(name)`` opens any stored experiment, including one
 run from the CLI. It reads the store once (``refresh()`` reads again) and builds everything from that
 ``History``: ``trials`` is a pandas DataFrame when pandas is installed, else a list of dicts (the columns
-of ``katib-flows export --format csv``); ``plot_*`` return the report's plotly figures.
+of ``katib-flows export -o csv``); ``plot_*`` return the report's plotly figures.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The report's figures as PNG files, through plotly's kaleido (version 1 drives a Chrome or Chromium).
 
-Called by ``katib-flows report --format png`` and ``Result.report(..., format="png")``. kaleido finds a
+Called by ``katib-flows report -o png`` and ``Result.report(..., format="png")``. kaleido finds a
 Chromium on ``PATH`` (Debian's ``chromium`` package works) or at ``BROWSER_PATH``; without kaleido or a
 browser the error says which is missing and how to get it, and no half-written set of images is left.
 """
@@ -28,7 +28,7 @@ def check_image_support() -> None:
     if not (browser and Path(browser).exists()) and not any(shutil.which(b) for b in _BROWSERS):
         raise KatibFlowsError(
             "PNG output needs a Chrome or Chromium for kaleido: install one (apt-get install chromium) "
-            "or set BROWSER_PATH to its executable; the HTML report (--format html) needs neither"
+            "or set BROWSER_PATH to its executable; the HTML report (-o html) needs neither"
         )
 
 

@@ -85,3 +85,22 @@ def test_png_without_a_browser_says_what_to_install(
     monkeypatch.delenv("BROWSER_PATH", raising=False)
     assert main(["report", "digits-random", "--db", digits_store, "--format", "png"]) == _exit.BAD_INPUT
     assert "apt-get install chromium" in capsys.readouterr().err
+
+
+def test_export_and_report_take_the_format_with_o_and_the_file_with_capital_o(
+    digits_store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new, old = tmp_path / "new.csv", tmp_path / "old.csv"
+    assert main(["export", "digits-random", "--db", digits_store, "-o", "csv", "-O", str(new)]) == 0
+    assert "deprecated" not in capsys.readouterr().err
+    assert main(["export", "digits-random", "--db", digits_store, "--format", "csv", "--output", str(old)]) == 0
+    err = capsys.readouterr().err
+    assert "`--format csv` is deprecated; write `-o/--output csv`" in err
+    assert f"`-o/--output {old}` is deprecated" in err
+    assert old.read_text(encoding="utf-8") == new.read_text(encoding="utf-8")
+    assert main(["export", "digits-random", "--db", digits_store]) == _exit.BAD_INPUT
+    assert "give the format: -o/--output csv|json|optuna" in capsys.readouterr().err
+    page = tmp_path / "page.html"
+    assert main(["report", "digits-random", "--db", digits_store, "-o", "html", "-O", str(page)]) == 0
+    assert "deprecated" not in capsys.readouterr().err
+    assert page.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
