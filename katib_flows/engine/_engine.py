@@ -226,8 +226,18 @@ def finish_trial(
     """
     if experiment is None:
         experiment = store.get_trial(namespace, trial_name).experiment
-    rows = list(logs)
-    return store.retrying(lambda: _finish(store, namespace, trial_name, status, reason, message, experiment, rows))
+    rows, attempts = list(logs), 0
+
+    def attempt() -> TrialRecord:
+        nonlocal attempts
+        attempts += 1
+        if attempts > 1:  # an earlier attempt's commit may have succeeded with its answer lost
+            earlier = store.get_trial(namespace, trial_name)
+            if earlier.status.terminal:
+                return earlier  # finished already: storing the rows again would duplicate them
+        return _finish(store, namespace, trial_name, status, reason, message, experiment, rows)
+
+    return store.retrying(attempt)
 
 
 def _finish(
