@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from katib_flows.errors import CompileError, SpecError
+from katib_flows.errors import CompileError
 
 DAGS_DIR = "dags"
 _MARK = "# --- katib-flows data: "  # every DAG file we write carries it; others in DAGS_DIR are left alone
@@ -77,31 +77,16 @@ def compile_file(file: Path, out: Path | None, step: dict[str, Any], *, name: st
 
 def compile_folder(folder: Path, step: dict[str, Any], *, check: bool) -> None:
     """Every Experiment file of ``folder`` (not below it) as a DAG file in ``folder/dags/``."""
-    from katib_flows.cli._compile import _not_an_experiment, sync_folder
-    from katib_flows.spec import check_file
+    from katib_flows.cli._compile import render_folder, sync_folder
 
-    if not folder.is_dir():
-        raise click.UsageError(f"{folder} is not a folder")
     target = folder / DAGS_DIR
-    expected: dict[Path, str] = {}
-    failures: list[str] = []
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml")):
-        if _not_an_experiment(path):
-            click.echo(f"skipped {path}: not an Experiment", err=True)
-            continue
-        results = check_file(path)
-        if len(results) != 1 or not results[0].ok or results[0].experiment is None:
-            problems = [p.format() for c in results for p in c.problems if p.is_error]
-            failures.append("\n".join(problems) or f"{path}: one Experiment per file is expected")
-            continue
-        try:
-            expected[target / f"{path.stem.replace('-', '_')}.py"] = dag_text(
-                results[0].experiment, path, step, name=None
-            )
-        except (SpecError, CompileError) as exc:
-            failures.append(str(exc))
-    if failures:
-        raise SpecError("\n".join(failures))
+    expected = render_folder(
+        folder,
+        lambda experiment, path: (
+            target / f"{path.stem.replace('-', '_')}.py",
+            dag_text(experiment, path, step, name=None),
+        ),
+    )
     existing = {p for p in target.glob("*.py") if _MARK in p.read_text(encoding="utf-8")} if target.is_dir() else set()
     command = f"katib-flows compile --all {folder} --engine airflow"
     sync_folder(folder, target, expected, existing, check=check, command=command)

@@ -9,6 +9,7 @@ of writing and fails listing every stale file, for CI.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -196,12 +197,28 @@ def compiled_workflow(experiment: Experiment, settings: _Settings, *, source: st
 
 def _compile_folder(folder: Path, settings: _Settings, *, check: bool) -> None:
     """Compile every Experiment file of ``folder`` (not below it) into ``folder/compiled/``."""
+    target = folder / COMPILED_DIR
+    suffix = ".json" if settings.fmt == "json" else ".yaml"
+    expected = render_folder(
+        folder,
+        lambda experiment, path: (
+            target / f"{path.stem}{suffix}",
+            _compile_document(experiment, path, settings, name=None),
+        ),
+    )
+    existing = (
+        {p for p in target.glob("*") if p.suffix in (".yaml", ".json") and _ours(p)} if target.is_dir() else set()
+    )
+    sync_folder(folder, target, expected, existing, check=check, command=f"katib-flows compile --all {folder}")
+
+
+def render_folder(folder: Path, render: Callable[[Experiment, Path], tuple[Path, str]]) -> dict[Path, str]:
+    """``render`` of every Experiment file in ``folder`` (not below it): {where to write: text}; a
+    ``SpecError`` lists every file that does not load, check or compile."""
     from katib_flows.spec import check_file
 
     if not folder.is_dir():
         raise click.UsageError(f"{folder} is not a folder")
-    target = folder / COMPILED_DIR
-    suffix = ".json" if settings.fmt == "json" else ".yaml"
     expected: dict[Path, str] = {}
     failures: list[str] = []
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml")):
@@ -214,17 +231,14 @@ def _compile_folder(folder: Path, settings: _Settings, *, check: bool) -> None:
             failures.append("\n".join(problems) or f"{path}: one Experiment per file is expected")
             continue
         try:
-            text = _compile_document(results[0].experiment, path, settings, name=None)
+            written, text = render(results[0].experiment, path)
         except (SpecError, CompileError) as exc:
             failures.append(str(exc))
             continue
-        expected[target / f"{path.stem}{suffix}"] = text
+        expected[written] = text
     if failures:
         raise SpecError("\n".join(failures))
-    existing = (
-        {p for p in target.glob("*") if p.suffix in (".yaml", ".json") and _ours(p)} if target.is_dir() else set()
-    )
-    sync_folder(folder, target, expected, existing, check=check, command=f"katib-flows compile --all {folder}")
+    return expected
 
 
 def sync_folder(

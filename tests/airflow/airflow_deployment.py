@@ -134,8 +134,10 @@ class Deployment:
 
     def _spawn(self, name: str, *args: str) -> None:
         log = (self.home / f"{name}.log").open("ab")
+        # Each process that runs tasks serves their logs on a port of its own (8793 may be taken here).
+        env = {**self.env(), "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())}
         self.processes[name] = subprocess.Popen(
-            [str(BIN / "airflow"), *args], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            [str(BIN / "airflow"), *args], env=env, stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.home,
         )  # fmt: skip
         log.close()
@@ -146,6 +148,29 @@ class Deployment:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
         process.wait(timeout=60)
+
+    def kill_tree(self, name: str) -> list[int]:
+        """SIGKILL one process we started and all its descendants, trials in their own sessions included:
+        what a lost host does to a Celery worker. The pids killed."""
+        import psutil  # an Airflow dependency
+
+        root = psutil.Process(self.processes[name].pid)
+        doomed = [root, *root.children(recursive=True)]
+        for process in doomed:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+        self.processes[name].wait(timeout=60)
+        return [p.pid for p in doomed]
+
+    def worker_of(self, pid: int) -> str | None:
+        """Which of our processes ``pid`` descends from."""
+        import psutil
+
+        try:
+            ancestors = {p.pid for p in psutil.Process(pid).parents()}
+        except psutil.NoSuchProcess:
+            return None
+        return next((name for name, process in self.processes.items() if process.pid in ancestors), None)
 
     def log(self, name: str) -> str:
         path = self.home / f"{name}.log"

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from airflow_deployment import PASSWORD, USER, Deployment
 
-from katib_flows.airflow import AirflowApi
+from katib_flows.airflow import GENERIC_DAG_ID, TEMPLATE_FILE, AirflowApi
 from katib_flows.cli import _exit, main
 from katib_flows.store import ExperimentCondition, Store, TrialStatus
 
@@ -98,3 +98,44 @@ def test_hostile_values_reach_the_trial_as_one_argv_element_each(airflow: Deploy
     seen = [json.loads(p.read_text()) for p in argv_dir.iterdir()]
     assert sorted(argv[-2:] for argv in seen) == sorted([value, f"v={value}"] for value in HOSTILE)
     assert not Path("/tmp/katib-flows-pwned").exists()
+
+
+def _trivial(path: Path, name: str, trials: int) -> Path:
+    spec = {
+        "objective": {"type": "maximize", "objectiveMetricName": "score"},
+        "algorithm": {"algorithmName": "random"},
+        "parallelTrialCount": 2,
+        "maxTrialCount": trials,
+        "parameters": [{"name": "value", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}}],
+        "trialTemplate": {"command": [sys.executable, str(SCRIPT), "--value=${trialParameters.value}"]},
+    }
+    document = {"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment", "metadata": {"name": name}, "spec": spec}
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return path
+
+
+def test_the_generic_dag_runs_a_pasted_experiment_and_submit_follows_one(
+    airflow: Deployment, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    generic = (REPO / TEMPLATE_FILE).read_text(encoding="utf-8")
+    airflow.add_dag("katib_flows_experiment.py", generic, GENERIC_DAG_ID)
+    api = AirflowApi(airflow.url, username=USER, password=PASSWORD)
+    # What the "Trigger DAG" form sends: the pasted YAML, the name left empty (metadata.name is used).
+    pasted = _trivial(tmp_path / "pasted.yaml", "pasted", 3).read_text(encoding="utf-8")
+    run = api.trigger(GENERIC_DAG_ID, {"experiment_spec": pasted, "experiment": "", "namespace": "form"})
+    assert airflow.wait_run(GENERIC_DAG_ID, run.run_id, timeout=900)["state"] == "success"
+    with Store(airflow.store_url) as store:
+        assert store.get_experiment("form", "pasted").condition is ExperimentCondition.SUCCEEDED
+        assert len(store.list_trials("form", "pasted")) == 3
+
+    source = _trivial(tmp_path / "submitted.yaml", "submitted", 2)
+    login = ["--airflow-url", airflow.url, "--airflow-user", USER]
+    assert main(["submit", str(source), "--engine", "airflow", *login, "--airflow-password", "wrong"]) == 6
+    assert "refused the credentials" in capsys.readouterr().err
+    unreachable = ["--airflow-url", "http://127.0.0.1:9", "--airflow-user", USER, "--airflow-password", PASSWORD]
+    assert main(["submit", str(source), "--engine", "airflow", *unreachable]) == 6
+    assert "cannot reach Airflow" in capsys.readouterr().err
+    code = main(["submit", str(source), "--engine", "airflow", *login, "--airflow-password", PASSWORD,
+                 "--wait", "--db", airflow.store_url, "--interval", "2", "-q"])  # fmt: skip
+    assert code == _exit.SUCCEEDED
+    assert "best trial" in capsys.readouterr().out
