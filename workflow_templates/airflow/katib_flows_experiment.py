@@ -113,18 +113,25 @@ def _step(verb: str, *args: str, spec: str | None = None, outputs: bool = True) 
 
 
 def _run(argv: list[str], env: dict[str, str]) -> int:
-    """Run the step as a child process; Airflow stopping the task (SIGTERM) stops the step too, which
-    marks a running trial as interrupted instead of leaving it behind."""
+    """Run the step as a child process. Airflow stopping the task (SIGTERM) stops the step first, which
+    marks a running trial as interrupted instead of leaving it behind; then Airflow's own handler runs."""
     child = subprocess.Popen(argv, env=env, cwd=_S["workdir"] or None)
+    stopped: list[int] = []
 
     def forward(signum: int, frame: Any) -> None:
+        stopped.append(signum)
         child.send_signal(signum)
 
     previous = signal.signal(signal.SIGTERM, forward)
     try:
-        return child.wait()
+        code = child.wait()
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if stopped:
+        if callable(previous):
+            previous(stopped[0], None)
+        raise RuntimeError(f"the task was stopped (signal {stopped[0]}) while its katib-flows step ran")
+    return code
 
 
 @task(task_id="init")
