@@ -11,12 +11,14 @@ follows the experiment in the store as ``watch`` does. Airflow itself is never i
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from katib_flows.errors import CompileError
+from katib_flows.cli import _exit
+from katib_flows.errors import CompileError, NotFoundError
 
 DAGS_DIR = "dags"
 _MARK = "# --- katib-flows data: "  # every DAG file we write carries it; others in DAGS_DIR are left alone
@@ -129,4 +131,21 @@ def submit(file: Path, *, name: str | None, namespace: str | None, options: dict
     spec = json.dumps(experiment.dump(), sort_keys=True, ensure_ascii=False)
     conf = {"experiment": experiment.name, "namespace": namespace, "experiment_spec": spec}
     run = api.trigger(airflow.get("dag_id") or GENERIC_DAG_ID, conf)
-    return run, experiment.name, namespace
+    return api, run, experiment.name, namespace
+
+
+def wait_registered(store: Any, api: Any, run: Any, namespace: str, name: str, *, interval: float) -> None:
+    """Wait until the run's ``init`` task registered the experiment (``watch`` follows the store from then on);
+    a run that ends first is said with its URL and exit code 3."""
+    while True:
+        try:
+            store.get_experiment(namespace, name)
+            return
+        except NotFoundError:
+            state = api.dag_run(run.dag_id, run.run_id).state
+        if state in ("failed", "success"):
+            click.echo(
+                f"error: the Airflow DAG run ended {state} before registering the experiment: {run.url}", err=True
+            )
+            raise SystemExit(_exit.EXPERIMENT_FAILED)
+        time.sleep(interval)

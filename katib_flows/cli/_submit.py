@@ -110,13 +110,14 @@ def submit(
     airflow = {key: step.pop(key) for key in _airflow.SUBMIT_KEYS}
     if engine == "airflow":
         with open_store(db_url) if wait else nullcontext() as store:  # a wrong --db fails before the run starts
-            run, experiment, namespace = _airflow.submit(file, name=name, namespace=namespace, options=airflow)
+            api, run, experiment, namespace = _airflow.submit(file, name=name, namespace=namespace, options=airflow)
             if not wait:
                 _say(run.to_dict(), output, f"triggered Airflow DAG run {run.dag_id}/{run.run_id}: {run.url}")
                 return
             if output == "table":
                 click.echo(f"triggered Airflow DAG run {run.dag_id}/{run.run_id}: {run.url}")
             assert store is not None
+            _airflow.wait_registered(store, api, run, namespace, experiment, interval=interval)
             code = _follow(store, namespace, experiment, None, interval=interval, quiet=quiet, output=output,
                            extra=run.to_dict())  # fmt: skip
         raise SystemExit(code)
