@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -232,7 +231,7 @@ def suggest(
     outputs: Path,
 ) -> None:
     """Claim the lane's next trial; outputs status (trial|wait|done), trial, next (continue|stop)."""
-    from katib_flows.engine import Claimed, Done, Wait, claim_next_trial, interrupt_trial
+    from katib_flows.engine import Claimed, Done, claim_waiting, interrupt_trial
 
     runner = n.runner_of(workflow, lane, iteration)
     status, trial, why = n.STATUS_WAIT, n.NONE, ""
@@ -244,22 +243,12 @@ def suggest(
             mine = None
         if mine is not None:
             status, trial, why = n.STATUS_TRIAL, mine.name, "claimed before this retry"
-        deadline, delay = time.monotonic() + wait_seconds, 0.5
-        while mine is None:
-            result = claim_next_trial(store, namespace, experiment, lane=lane, runner=runner)
+        else:
+            result = claim_waiting(store, namespace, experiment, lane=lane, runner=runner, wait_seconds=wait_seconds)
             if isinstance(result, Claimed):
                 status, trial, why = n.STATUS_TRIAL, result.trial.name, str(result.trial.assignments)
-                break
-            assert isinstance(result, Done | Wait)
-            why = result.reason
-            if isinstance(result, Done):
-                status = n.STATUS_DONE
-                break
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            time.sleep(min(delay, left))
-            delay = min(delay * 2, 10.0)
+            else:
+                status, why = (n.STATUS_DONE if isinstance(result, Done) else n.STATUS_WAIT), result.reason
     more = status != n.STATUS_DONE and iteration + 1 < iterations
     _write(
         outputs,

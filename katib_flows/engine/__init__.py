@@ -1,5 +1,6 @@
 """The engine: decisions shared by the local runner and the Argo steps, as functions over the store."""
 
+from katib_flows.engine._claim import Clock, SystemClock, claim_waiting
 from katib_flows.engine._decide import (
     REASON_EXPERIMENT_COMPLETED,
     REASON_INTERRUPTED,
@@ -38,12 +39,15 @@ __all__ = [
     "STOP_ANNOTATION",
     "ClaimResult",
     "Claimed",
+    "Clock",
     "Counts",
     "Done",
+    "SystemClock",
     "Verdict",
     "Wait",
     "algorithm_for",
     "claim_next_trial",
+    "claim_waiting",
     "clear_stop_request",
     "delete_experiment",
     "evaluate_experiment",
