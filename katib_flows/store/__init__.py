@@ -4,6 +4,7 @@
 this package imports SQLAlchemy and alembic (an import-linter contract checks it).
 """
 
+from katib_flows.store._failures import experiment_not_found
 from katib_flows.store._records import ExperimentCondition, ExperimentRecord, MetricLog, TrialRecord, TrialStatus
 from katib_flows.store._store import Store
 from katib_flows.store._txn import ExperimentTxn
@@ -20,5 +21,6 @@ __all__ = [
     "Store",
     "TrialRecord",
     "TrialStatus",
+    "experiment_not_found",
     "safe_url",
 ]

@@ -19,7 +19,7 @@ from fastapi.responses import PlainTextResponse
 from katib_flows.engine import delete_experiment, request_stop
 from katib_flows.errors import NotFoundError
 from katib_flows.paths import trial_log_path
-from katib_flows.store import TrialStatus
+from katib_flows.store import TrialStatus, experiment_not_found
 from katib_flows.ui import _models as m
 from katib_flows.ui._access import Scope
 from katib_flows.ui._data import MAX_COMPARED
@@ -51,11 +51,10 @@ UI = Annotated[UIState, Depends(state)]
 Seen = Annotated[Scope, Depends(scope)]
 
 
-def visible(seen: Scope, namespace: str, name: str = "") -> None:
-    """404 for a namespace outside the request's scope, worded as for a missing experiment."""
+def visible(seen: Scope, namespace: str, name: str) -> None:
+    """404 for a namespace outside the request's scope, worded exactly as the store words a missing experiment."""
     if not seen.allows(namespace):
-        what = f"experiment {namespace}/{name}" if name else f"namespace {namespace}"
-        raise NotFoundError(f"{what} not found")
+        raise experiment_not_found(namespace, name)
 
 
 @router.get("/namespaces", response_model=list[str], summary="Namespaces that hold experiments you may see")

@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from katib_flows.errors import NotFoundError
 from katib_flows.report import History
-from katib_flows.store import TrialStatus
+from katib_flows.store import TrialStatus, experiment_not_found
 from katib_flows.ui._access import COOKIE, Unauthorized
 from katib_flows.ui._api import NAME_PATTERN, NAMESPACE_PATTERN
 from katib_flows.ui._state import UIState, scope_of
@@ -44,10 +44,9 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
 
 
 def _check(request: Request, namespace: str, name: str) -> None:
-    if not re.match(NAMESPACE_PATTERN, namespace) or not re.match(NAME_PATTERN, name):
-        raise NotFoundError(f"experiment {namespace}/{name} not found")
-    if not scope_of(request).allows(namespace):
-        raise NotFoundError(f"experiment {namespace}/{name} not found")
+    names_ok = re.match(NAMESPACE_PATTERN, namespace) and re.match(NAME_PATTERN, name)
+    if not names_ok or not scope_of(request).allows(namespace):
+        raise experiment_not_found(namespace, name)
 
 
 @router.get("/")
