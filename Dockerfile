@@ -1,6 +1,6 @@
 # The step image: every step of a compiled Workflow runs `katib-flows step <verb> ...` in it, and the
-# schema upgrade Job of manifests/base runs `katib-flows db upgrade`. The store URL comes from the
-# environment (KATIB_FLOWS_DB, set from a Secret), never from the image.
+# schema upgrade Job of manifests/base runs `katib-flows db upgrade` and its web UI `katib-flows ui`. The
+# store URL comes from the environment (KATIB_FLOWS_DB, set from a Secret), never from the image.
 #
 #   docker build -t ghcr.io/katib-flows/katib-flows:0.1.0 .
 #
@@ -13,7 +13,7 @@ COPY collector/ collector/
 COPY suggestion/ suggestion/
 COPY pyproject.toml README.md ./
 COPY katib_flows/ katib_flows/
-RUN python -m pip wheel --no-cache-dir --wheel-dir /wheels ./collector ./suggestion '.[mysql,postgres]'
+RUN python -m pip wheel --no-cache-dir --wheel-dir /wheels ./collector ./suggestion '.[mysql,postgres,ui]'
 
 FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -22,7 +22,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --uid 1000 --create-home --shell /usr/sbin/nologin katib
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     python -m pip install --no-cache-dir --no-index --find-links /wheels \
-        katib-flows-collector katib-flows-suggestion 'katib-flows[mysql,postgres]' \
+        katib-flows-collector katib-flows-suggestion 'katib-flows[mysql,postgres,ui]' \
     && katib-flows --version
 USER 1000
 WORKDIR /home/katib

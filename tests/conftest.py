@@ -16,8 +16,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -166,3 +168,19 @@ def private_store(
     yield server.new_database(f"kft_{secrets.token_hex(4)}"), server
     if not server.running:
         server.start()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium, Debian's package driven by playwright (no browser download), for the report and the UI."""
+    if CHROMIUM is None:
+        pytest.fail("headless Chromium is needed: apt-get install chromium (.ci/run does)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()

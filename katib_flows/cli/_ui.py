@@ -59,6 +59,9 @@ def ui(
         raise click.UsageError(str(exc)) from exc
     if auth == "none" and host not in _LOCAL:
         click.echo(f"warning: serving {host} without --auth: anyone who can reach it may stop and delete", err=True)
+    import optuna  # noqa: F401 - loaded before serving, not by the first page (seconds on a busy machine)
+    import plotly.graph_objects  # noqa: F401
+
     with open_store(db_url) as store, _listen(host, port) as sock:
         app = create_app(store, access, root_path=root_path.rstrip("/"))
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))

@@ -151,18 +151,14 @@ def pareto_front(points: Sequence[tuple[str, Sequence[float]]], objectives: Sequ
     return _layout(fig, "Pareto front", f"{x.metric} ({x.direction})", f"{y.metric} ({y.direction})")
 
 
-def figures(history: History, *, curves: bool = True) -> dict[str, go.Figure]:
-    """Every figure the report shows, by a file-name-friendly key, in page order.
-
-    ``curves=False`` leaves out the metric curves: the UI draws them for the trials a person selects.
-    """
+def figures(history: History) -> dict[str, go.Figure]:
+    """Every figure the report shows, by a file-name-friendly key, in page order."""
     shown = {
         "history": optimization_history(history),
         "parallel-coordinates": parallel_coordinates(history),
         "importance": parameter_importance(history),
+        "curves": metric_curves(history),
     }
-    if curves:
-        shown["curves"] = metric_curves(history)
     objectives = history.objectives
     if len(objectives) > 1:
         shown["pareto"] = pareto_front(pareto_points(history), objectives)

@@ -194,8 +194,10 @@ def observations(
 
 @router.get(
     "/namespaces/{namespace}/experiments/{name}/trials/{trial}/logs",
-    response_class=PlainTextResponse,
-    responses={204: {"description": "No output kept (with optional=true)"}},
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        204: {"description": "No output kept (with optional=true)"},
+    },
     summary="The trial's output as the local run kept it (`katib-flows logs NAME TRIAL`), its last bytes",
 )
 def logs(

@@ -6,14 +6,16 @@ the CLI's shapes (``katib_flows.report``'s views). Three things keep a large exp
 - one read of an experiment and its trials serves every request for ``SNAPSHOT_SECONDS`` (a page polls
   its summary, its table and its figures at once);
 - the table is a page of trials, filtered and sorted here (``trials_page``), never the whole list;
-- the figures are the report's own (``katib_flows.report.figures``), drawn once per version of the
-  experiment over at most ``FIGURE_TRIALS`` completed trials: every trial that improved the best value,
-  the Pareto front, the best ones and an even sample of the rest. The best-so-far line stays exact.
+- the figures are the report's own (``katib_flows.report``), drawn once per version of the experiment
+  over at most ``FIGURE_TRIALS`` completed trials: every trial that improved the best value, the Pareto
+  front, the best ones and an even sample of the rest (the best-so-far line stays exact); importance,
+  which fits a model, is refitted at most every ``IMPORTANCE_SECONDS`` while trials keep finishing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from collections.abc import Sequence
@@ -21,11 +23,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from katib_flows.engine import non_dominated, stop_requested
-from katib_flows.report import History, experiment_view, figures, metric_curves, trial_view
+from katib_flows.report import (
+    History,
+    experiment_view,
+    metric_curves,
+    optimization_history,
+    parallel_coordinates,
+    parameter_importance,
+    pareto_front,
+    pareto_points,
+    trial_view,
+)
 from katib_flows.spec import format_value
 from katib_flows.store import ExperimentRecord, MetricLog, Store, TrialRecord, TrialStatus
 
 SNAPSHOT_SECONDS = 1.0
+IMPORTANCE_SECONDS = 15.0
 FIGURE_TRIALS = 1000
 MAX_COMPARED = 12
 SORTS = ("seq", "name", "status", "objective", "start", "completion")
@@ -55,6 +68,7 @@ class Reader:
         self._lock = threading.Lock()
         self._snapshots: dict[tuple[str, str], tuple[float, Snapshot]] = {}
         self._figures: dict[tuple[str, str], tuple[str, str]] = {}
+        self._importance: dict[tuple[str, str], tuple[float, int, str]] = {}  # (when, trials, figure)
 
     def experiments(self, namespaces: Sequence[str] | None) -> list[dict[str, Any]]:
         """Experiment views of the namespaces given (None: all), oldest first."""
@@ -83,6 +97,7 @@ class Reader:
         with self._lock:
             self._snapshots.pop((namespace, name), None)
             self._figures.pop((namespace, name), None)
+            self._importance.pop((namespace, name), None)
 
     def experiment(self, namespace: str, name: str) -> dict[str, Any]:
         """``experiments -o json``'s item for one experiment."""
@@ -131,21 +146,34 @@ class Reader:
         return record
 
     def figures_json(self, namespace: str, name: str) -> tuple[str, str]:
-        """(version, the report's figures as one JSON object of plotly figures), drawn once per version."""
+        """(version, the report's figures as one JSON object of plotly figures), drawn once per version.
+
+        Parameter importance fits a model (seconds at a few hundred trials), so while trials keep finishing
+        it is refitted at most every ``IMPORTANCE_SECONDS``; the other figures are always current.
+        """
         snap = self.snapshot(namespace, name)
+        key, now = (namespace, name), time.monotonic()
         with self._lock:
-            cached = self._figures.get((namespace, name))
+            cached = self._figures.get(key)
+            fitted = self._importance.get(key)
         if cached is not None and cached[0] == snap.version:
             return cached
         history = History(snap.record, sample(History(snap.record, snap.trials, {}), self.figure_trials), {})
-        drawn = figures(history, curves=False)
+        drawn = {"history": optimization_history(history), "parallel-coordinates": parallel_coordinates(history)}
+        count = len(history.completed())
+        if fitted is None or (fitted[1] != count and now - fitted[0] >= IMPORTANCE_SECONDS) or count < 10:
+            fitted = (now, count, parameter_importance(history).to_json())
+        if len(history.objectives) > 1:
+            drawn["pareto"] = pareto_front(pareto_points(history), history.objectives)
         completed = sum(1 for t in snap.trials if t.status is TrialStatus.SUCCEEDED and t.objective_value is not None)
+        parts = {k: fig.to_json() for k, fig in drawn.items()} | {"importance": fitted[2]}
         body = (
-            f'{{"version": "{snap.version}", "completed": {completed}, "drawn": {len(history.completed())}, '
-            f'"figures": {{{", ".join(f"{_quote(k)}: {fig.to_json()}" for k, fig in drawn.items())}}}}}'
+            f'{{"version": "{snap.version}", "completed": {completed}, "drawn": {count}, '
+            f'"figures": {{{", ".join(f"{json.dumps(k)}: {v}" for k, v in parts.items())}}}}}'
         )
         with self._lock:
-            self._figures[(namespace, name)] = (snap.version, body)
+            self._figures[key] = (snap.version, body)
+            self._importance[key] = fitted
         return snap.version, body
 
     def curves_json(self, namespace: str, name: str, trials: Sequence[str], metric: str | None) -> str:
@@ -215,9 +243,3 @@ def _comparable(value: Any) -> tuple[int, float, str]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return (0, float(value), "")
     return (1, 0.0, str(value))
-
-
-def _quote(text: str) -> str:
-    import json
-
-    return json.dumps(text)

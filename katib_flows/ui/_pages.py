@@ -117,6 +117,14 @@ def logout(request: Request) -> Response:
     return response
 
 
+@router.get("/healthz")
+def healthz(request: Request) -> Response:
+    """For probes: 200 while the store answers (503 through the app's StoreError handler otherwise)."""
+    ui: UIState = request.app.state.ui
+    ui.reader.store.revision()
+    return Response("ok", media_type="text/plain")
+
+
 @router.get("/static/plotly.min.js")
 def plotly_js() -> Response:
     import plotly

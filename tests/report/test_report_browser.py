@@ -6,35 +6,18 @@ line per completed trial in the parallel coordinates, the table sortable, and no
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from report_helpers import DIGITS_TRIALS
 
 from katib_flows.cli import main
 from katib_flows.store import Store, TrialStatus
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
 _RENDERED = """() => {
   const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
   return plots.length === 4 && plots.every(p => p._fullLayout && p.querySelector('.main-svg'));
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if CHROMIUM is None:
-        pytest.fail("headless Chromium is needed: apt-get install chromium (.ci/run does)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 def _open(browser: Any, path: Path) -> tuple[Any, list[str]]:
