@@ -23,9 +23,9 @@ from katib_flows.cli import _exit, main
 from katib_flows.engine import REASON_INTERRUPTED, Counts
 from katib_flows.store import Store, TrialStatus
 
-SCRIPT = Path(__file__).resolve().parents[1] / "local" / "trial_script.py"
+SCRIPT = Path(__file__).resolve().parent / "ui_trial.py"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "ui-experiment.png"
-BUDGET = 40  # about a minute of trials: the page is driven while the run is in progress
+BUDGET = 60  # at 3 s a trial, two at a time, the run lasts long enough to be stopped from the page
 
 _LINES = "document.getElementById('plot-parallel-coordinates')._fullData[0].dimensions[0].values.length"
 _ROWS = "document.querySelectorAll('#trials tbody tr').length"
@@ -45,8 +45,7 @@ def _experiment(tmp_path: Path) -> Path:
                 {"name": "units", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "64"}},
             ],
             "trialTemplate": {"command": [
-                sys.executable, str(SCRIPT), "--value=${trialParameters.value}", "units=${trialParameters.units}",
-                "--steps", "4", "--step-sleep", "0.4", "--sleep", "1",
+                sys.executable, str(SCRIPT), "${trialParameters.value}", "${trialParameters.units}",
             ]},
             "maxTrialCount": BUDGET,
             "parallelTrialCount": 2,
@@ -74,7 +73,7 @@ def test_a_live_run_in_the_browser_then_stop_and_resume(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     monkeypatch.setenv("KATIB_FLOWS_LOGS", str(tmp_path / "logs"))
-    env = {**os.environ, "KATIB_FLOWS_DB": url}
+    env = {**os.environ, "KATIB_FLOWS_DB": url, "UI_TRIAL_STEP_SECONDS": "0.75"}
     with Store(url, upgrade=True) as store, serving(store) as base:
         run = subprocess.Popen(
             [sys.executable, "-m", "katib_flows", "run", str(_experiment(tmp_path)), "-q"],
@@ -150,7 +149,8 @@ def test_a_live_run_in_the_browser_then_stop_and_resume(
         page.close()
         assert problems == []
 
-    # resume from the CLI: exactly the budget, nothing run twice.
+    # resume from the CLI, with quick trials: exactly the budget, nothing run twice.
+    monkeypatch.setenv("UI_TRIAL_STEP_SECONDS", "0")
     assert main(["resume", "live", "--db", url, "-q"]) == _exit.SUCCEEDED
     with Store(url) as store:
         trials = store.list_trials("default", "live")
