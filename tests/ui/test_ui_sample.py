@@ -1,0 +1,49 @@
+"""What the figures draw at 10,000 trials: at most the limit, and still the truth where it matters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from ui_helpers import spec
+
+from katib_flows.report import History
+from katib_flows.spec import check_document
+from katib_flows.store import ExperimentCondition, ExperimentRecord, TrialRecord, TrialStatus
+from katib_flows.ui import sample
+
+
+def _history(n: int) -> History:
+    rng = random.Random(7)
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    checked = check_document(spec("big", max_trials=n), "big")
+    assert checked.experiment is not None
+    record = ExperimentRecord(
+        "default", "big", checked.experiment.dump(), 1, ExperimentCondition.RUNNING, "ExperimentRunning", "", [],
+        t0, t0, None, None,
+    )  # fmt: skip
+    trials = [
+        TrialRecord("default", "big", f"big-{i}", i, {"lr": 0.01, "units": i % 64 + 1, "act": "relu"},
+                    TrialStatus.FAILED if i % 7 == 0 else TrialStatus.SUCCEEDED,
+                    objective_value=None if i % 7 == 0 else rng.random())
+        for i in range(n)
+    ]  # fmt: skip
+    return History(record, trials, {})
+
+
+def test_a_large_history_is_sampled_keeping_the_best_so_far_line_exact() -> None:
+    full = _history(10_000)
+    kept = sample(full, 1000)
+    assert len(kept) <= 1000 and kept == sorted(kept, key=lambda t: t.seq)
+    assert all(t.status is TrialStatus.SUCCEEDED for t in kept)
+    drawn = History(full.experiment, kept, {})
+    exact = dict(zip((t.name for t in full.completed()), full.best_so_far(), strict=True))
+    assert drawn.best_so_far() == [exact[t.name] for t in kept]
+    assert max(t.objective_value or 0 for t in kept) == max(t.objective_value or 0 for t in full.completed())
+    spread = [t.seq for t in kept]
+    assert spread[0] < 500 and spread[-1] > 9500  # the sample covers the whole run, not its start
+
+
+def test_a_small_history_is_drawn_whole() -> None:
+    full = _history(300)
+    assert sample(full, 1000) == full.completed()
