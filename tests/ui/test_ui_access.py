@@ -48,7 +48,7 @@ def _as(token: str | None) -> dict[str, str]:
 
 
 def test_tokens_see_their_namespaces_only(tenants: Store, token_file: Path) -> None:
-    with serving(tenants, Access("token", token_file=token_file)) as url, httpx.Client(base_url=url) as client:
+    with serving(tenants, Access("token", token_file=token_file)) as url, httpx.Client(base_url=url, timeout=120) as client:
         none = client.get("/api/v1/experiments")
         assert none.status_code == 401 and none.headers["WWW-Authenticate"] == "Bearer"
         assert client.get("/api/v1/experiments", headers=_as("not-a-token")).status_code == 401
@@ -86,7 +86,7 @@ def test_tokens_see_their_namespaces_only(tenants: Store, token_file: Path) -> N
 
 def test_the_server_namespace_restriction_holds_for_admins_too(tenants: Store, token_file: Path) -> None:
     access = Access("token", token_file=token_file, namespaces=["team-a", "shared"])
-    with serving(tenants, access) as url, httpx.Client(base_url=url) as client:
+    with serving(tenants, access) as url, httpx.Client(base_url=url, timeout=120) as client:
         admin = _as("token-of-the-admin")
         listed = client.get("/api/v1/experiments", headers=admin).json()
         assert sorted(e["namespace"] for e in listed) == ["shared", "team-a"]
@@ -94,13 +94,13 @@ def test_the_server_namespace_restriction_holds_for_admins_too(tenants: Store, t
         assert [e["namespace"] for e in client.get("/api/v1/experiments", headers=_as("token-of-team-b")).json()] == [
             "shared"
         ]
-    with serving(tenants, Access(namespaces=["team-b"])) as url, httpx.Client(base_url=url) as client:
+    with serving(tenants, Access(namespaces=["team-b"])) as url, httpx.Client(base_url=url, timeout=120) as client:
         assert [e["namespace"] for e in client.get("/api/v1/experiments").json()] == ["team-b"]
         assert client.get("/api/v1/namespaces/team-a/experiments/model").status_code == 404
 
 
 def test_the_login_page_sets_a_cookie_the_pages_and_the_api_accept(tenants: Store, token_file: Path) -> None:
-    with serving(tenants, Access("token", token_file=token_file)) as url, httpx.Client(base_url=url) as client:
+    with serving(tenants, Access("token", token_file=token_file)) as url, httpx.Client(base_url=url, timeout=120) as client:
         page = client.get("/experiments/team-a/model")
         assert page.status_code == 303 and page.headers["location"].endswith("/login")
         assert client.post("/login", data={"token": "wrong-token"}).status_code == 401
@@ -195,7 +195,7 @@ def test_serviceaccount_tokens_see_their_own_namespace(
     try:
         monkeypatch.setenv("KUBECONFIG", str(fake.kubeconfig(tmp_path / "kubeconfig")))
         access = Access("serviceaccount", reviewer=TokenReviewer())
-        with serving(tenants, access) as url, httpx.Client(base_url=url) as client:
+        with serving(tenants, access) as url, httpx.Client(base_url=url, timeout=120) as client:
             assert client.get("/api/v1/experiments").status_code == 401
             for _ in range(3):
                 mine = client.get("/api/v1/experiments", headers=_as("sa-token-a"))

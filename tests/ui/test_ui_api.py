@@ -19,7 +19,7 @@ from katib_flows.store import Store
 def served(store: Store) -> Iterator[tuple[Store, httpx.Client]]:
     populate(store, "alpha", trials=12, running=2)
     populate(store, "beta", namespace="team-b", trials=3, seed=1)
-    with serving(store) as url, httpx.Client(base_url=url, timeout=30) as client:
+    with serving(store) as url, httpx.Client(base_url=url, timeout=300) as client:
         yield store, client
 
 
