@@ -48,7 +48,10 @@ def _as(token: str | None) -> dict[str, str]:
 
 
 def test_tokens_see_their_namespaces_only(tenants: Store, token_file: Path) -> None:
-    with serving(tenants, Access("token", token_file=token_file)) as url, httpx.Client(base_url=url, timeout=120) as client:
+    with (
+        serving(tenants, Access("token", token_file=token_file)) as url,
+        httpx.Client(base_url=url, timeout=120) as client,
+    ):
         none = client.get("/api/v1/experiments")
         assert none.status_code == 401 and none.headers["WWW-Authenticate"] == "Bearer"
         assert client.get("/api/v1/experiments", headers=_as("not-a-token")).status_code == 401
@@ -100,7 +103,10 @@ def test_the_server_namespace_restriction_holds_for_admins_too(tenants: Store, t
 
 
 def test_the_login_page_sets_a_cookie_the_pages_and_the_api_accept(tenants: Store, token_file: Path) -> None:
-    with serving(tenants, Access("token", token_file=token_file)) as url, httpx.Client(base_url=url, timeout=120) as client:
+    with (
+        serving(tenants, Access("token", token_file=token_file)) as url,
+        httpx.Client(base_url=url, timeout=120) as client,
+    ):
         page = client.get("/experiments/team-a/model")
         assert page.status_code == 303 and page.headers["location"].endswith("/login")
         assert client.post("/login", data={"token": "wrong-token"}).status_code == 401
