@@ -113,24 +113,27 @@ SUBMIT_KEYS = ("dag_id", "airflow_url", "airflow_user", "airflow_password", "air
 
 
 def submit(file: Path, *, name: str | None, namespace: str | None, options: dict[str, Any]) -> Any:
-    """Trigger the generic DAG with ``file``'s checked Experiment as conf; (the run, name, namespace)."""
+    """Trigger the generic DAG with ``file``'s checked Experiment as conf: (client, run, name, namespace)."""
     from katib_flows.airflow import GENERIC_DAG_ID, AirflowApi
     from katib_flows.cli._common import load, prepare_file
+    from katib_flows.errors import ClusterError
 
-    airflow = options
-    if not airflow.get("airflow_url"):
+    if not options.get("airflow_url"):
         raise click.UsageError("--engine airflow needs --airflow-url http://HOST:PORT (or AIRFLOW_URL)")
     experiment = prepare_file(load(file), file, name=name, namespace=namespace, default_namespace="default")
-    api = AirflowApi(
-        airflow["airflow_url"],
-        token=airflow.get("airflow_token"),
-        username=airflow.get("airflow_user"),
-        password=airflow.get("airflow_password"),
-    )
+    try:
+        api = AirflowApi(
+            options["airflow_url"],
+            token=options.get("airflow_token"),
+            username=options.get("airflow_user"),
+            password=options.get("airflow_password"),
+        )
+    except ClusterError as exc:  # a malformed URL or no credentials at all: the command line's fault
+        raise click.UsageError(str(exc)) from exc
     namespace = experiment.metadata.namespace or "default"
     spec = json.dumps(experiment.dump(), sort_keys=True, ensure_ascii=False)
     conf = {"experiment": experiment.name, "namespace": namespace, "experiment_spec": spec}
-    run = api.trigger(airflow.get("dag_id") or GENERIC_DAG_ID, conf)
+    run = api.trigger(options.get("dag_id") or GENERIC_DAG_ID, conf)
     return api, run, experiment.name, namespace
 
 
