@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from katib_flows.argo._cluster import FolderWorkflows, KubernetesWorkflows, workflows_from_env
-    from katib_flows.argo._compile import StepOptions, compile_template, compile_workflow, spec_json
+    from katib_flows.argo._compile import compile_template, compile_workflow, spec_json
     from katib_flows.argo._handoff import Workflows, hand_off, next_generation
+    from katib_flows.argo._options import StepOptions
     from katib_flows.argo._server import ArgoServer, Submitted, submit
     from katib_flows.argo._templates import TEMPLATE_FILES, template_texts, workflow_templates
     from katib_flows.argo._validate import schema_problems, unknown_fields
@@ -33,7 +34,7 @@ _WHERE = {
     "FolderWorkflows": "_cluster",
     "KubernetesWorkflows": "_cluster",
     "workflows_from_env": "_cluster",
-    "StepOptions": "_compile",
+    "StepOptions": "_options",
     "compile_template": "_compile",
     "compile_workflow": "_compile",
     "spec_json": "_compile",

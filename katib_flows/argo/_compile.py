@@ -22,7 +22,7 @@ submits the next generation of the same Workflow (``_handoff.py``).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hera.workflows import (
@@ -42,6 +42,7 @@ from hera.workflows import (
 from hera.workflows.models import Backoff, IntOrString, PodGC, ValueFrom, WorkflowMetadata
 
 from katib_flows.argo import _names as n
+from katib_flows.argo._options import StepOptions
 from katib_flows.errors import CompileError
 from katib_flows.paths import CHECKPOINTS_ENV
 from katib_flows.spec import Experiment
@@ -57,39 +58,6 @@ _RETRY = RetryStrategy(
     backoff=Backoff(duration="10s", factor=IntOrString(root="2"), cap="5m"),
 )
 _RESOURCES = Resources(cpu_request="100m", memory_request="256Mi", cpu_limit="1", memory_limit="1Gi")
-
-
-@dataclass(frozen=True)
-class StepOptions:
-    """How the steps run: image, store Secret, ServiceAccount, and the lane length of one generation."""
-
-    image: str = n.DEFAULT_IMAGE
-    db_secret: str = n.DEFAULT_DB_SECRET
-    service_account: str | None = n.DEFAULT_SERVICE_ACCOUNT
-    generation_iterations: int = n.DEFAULT_GENERATION_ITERATIONS
-    image_pull_policy: str | None = None
-    labels: dict[str, str] = field(default_factory=dict)
-    trial_runner: str | None = None
-    """None: the step's default (kubernetes: a Job or CRD per trial); ``local``: the trial's command runs
-    inside the trial step's own container, which must then hold the training code (small CPU trials)."""
-    checkpoints_claim: str = n.DEFAULT_CHECKPOINTS_CLAIM
-    """The ReadWriteMany PersistentVolumeClaim of PBT checkpoints (experiments with ``suggestion_trial_dir``)."""
-
-    def check(self) -> None:
-        limit = n.MAX_DEPTH - 10
-        if not 1 <= self.generation_iterations <= limit:
-            raise CompileError(
-                f"generation iterations must be between 1 and {limit} (Argo stops recursion at depth "
-                f"{n.MAX_DEPTH}), got {self.generation_iterations}"
-            )
-        if not self.image.strip():
-            raise CompileError("the step image must not be empty; pass --image REGISTRY/katib-flows:TAG")
-        if self.trial_runner not in (None, "kubernetes", "local"):
-            raise CompileError(f"the trial runner must be kubernetes or local, got {self.trial_runner!r}")
-        if not self.checkpoints_claim.strip():
-            raise CompileError("the checkpoints claim must not be empty; pass --checkpoints-claim NAME")
-        if not self.db_secret.strip():
-            raise CompileError("the store Secret name must not be empty; pass --db-secret NAME")
 
 
 def spec_json(experiment: Experiment, *, name: str, namespace: str | None) -> str:

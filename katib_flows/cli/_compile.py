@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from katib_flows.argo._options import StepOptions
+from katib_flows.build import BuildOptions
 from katib_flows.cli import _airflow, _exit
 from katib_flows.cli._common import load, prepare_file
+from katib_flows.cli._options import click_options, from_values
 from katib_flows.cli._output import output_options
 from katib_flows.errors import CompileError, SpecError
 
@@ -32,48 +35,15 @@ _MANAGED_MARK = '"katib-flows"'  # every compiled file carries app.kubernetes.io
 class _Settings:
     fmt: str
     namespace: str | None
-    generate_name: bool
-    schema: Path | None
-    image: str | None = None
-    db_secret: str | None = None
-    service_account: str | None = None
-    generation_iterations: int | None = None
-    trial_runner: str | None = None
-    checkpoints_claim: str | None = None
+    build: BuildOptions
 
 
-#: How the steps run (``compile`` and ``submit``); each becomes the _Settings field of its name.
-_STEP_OPTIONS = [
-    click.option("--image", help="Image of the steps (default: this release's katib-flows image)."),
-    click.option("--db-secret", help="Secret holding the store URL under key `url` (default: katib-flows-db)."),
-    click.option("--service-account", help="ServiceAccount of the steps (default: katib-flows-workflow)."),
-    click.option(
-        "--generation-iterations",
-        type=click.IntRange(1, 90),
-        help="Lane iterations per Workflow generation (default and most: 90).",
-    ),
-    click.option(
-        "--trial-runner",
-        type=click.Choice(["kubernetes", "local"]),
-        help="kubernetes (default): a Job/CRD per trial; local: run the trial's command inside the step's container.",
-    ),
-    click.option(
-        "--checkpoints-claim",
-        metavar="PVC",
-        help="PBT (suggestion_trial_dir): the ReadWriteMany PersistentVolumeClaim of the trials' checkpoints "
-        "(default: katib-flows-checkpoints).",
-    ),
-]
+#: How the steps run (``compile`` and ``submit``): one option per documented field of ``StepOptions``.
+step_options = click_options(StepOptions)
 
 
 def airflow_compile_options(fn: Any) -> Any:
     for option in reversed(_airflow.airflow_compile_options):
-        fn = option(fn)
-    return fn
-
-
-def step_options(fn: Any) -> Any:
-    for option in reversed(_STEP_OPTIONS):
         fn = option(fn)
     return fn
 
@@ -125,7 +95,8 @@ def compile_command(
     """Compile a Katib Experiment into an Argo Workflow (YAML or JSON) or an Airflow DAG, or a folder of them."""
     airflow = {key: step.pop(key) for key in ("dag_id", "db_variable", "workdir", "executor")}
     airflow.update(namespace=namespace, trial_runner=step["trial_runner"])
-    settings = _Settings(output, namespace, generate_name, schema, **step)
+    build = BuildOptions(from_values(StepOptions, step), generate_name=generate_name, schema=schema)
+    settings = _Settings(output, namespace, build)
     if folder is not None:
         if file is not None or out is not None or name is not None:
             raise click.UsageError("--all DIR takes no FILE, --out or --name: each file is named after itself")
@@ -165,8 +136,7 @@ def _compile_document(loaded: Experiment, file: Path, settings: _Settings, *, na
 
 def compiled_workflow(experiment: Experiment, settings: _Settings, *, source: str) -> dict[str, Any]:
     """The checked Workflow of one prepared Experiment, as a dict: what ``compile`` prints and ``submit`` sends."""
-    from katib_flows import argo
-    from katib_flows.build import BuildOptions, build_workflow
+    from katib_flows.build import build_workflow
 
     template = experiment.spec.trial_template
     if template is not None and template.command is not None:
@@ -175,24 +145,14 @@ def compiled_workflow(experiment: Experiment, settings: _Settings, *, source: st
             "write the trial as a Job (trialTemplate.trialSpec)",
             err=True,
         )
-    defaults = argo.StepOptions()
-    options = argo.StepOptions(
-        image=settings.image or defaults.image,
-        db_secret=settings.db_secret or defaults.db_secret,
-        service_account=settings.service_account or defaults.service_account,
-        generation_iterations=settings.generation_iterations or defaults.generation_iterations,
-        trial_runner=settings.trial_runner,
-        checkpoints_claim=settings.checkpoints_claim or defaults.checkpoints_claim,
-    )
+    claim = (settings.build.step or StepOptions()).checkpoints_claim
     if experiment.checkpoint_path is not None:
         click.echo(
-            f"{source}: note: trials keep PBT checkpoints on PersistentVolumeClaim {options.checkpoints_claim} "
+            f"{source}: note: trials keep PBT checkpoints on PersistentVolumeClaim {claim} "
             "(ReadWriteMany) in the Workflow's namespace; the tenant overlay of manifests/ creates it",
             err=True,
         )
-    return build_workflow(
-        experiment, BuildOptions(step=options, generate_name=settings.generate_name, schema=settings.schema)
-    )
+    return build_workflow(experiment, settings.build)
 
 
 def _compile_folder(folder: Path, settings: _Settings, *, check: bool) -> None:

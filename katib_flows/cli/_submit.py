@@ -105,7 +105,10 @@ def submit(
 ) -> None:
     """Submit an Experiment to Argo Server as a Workflow, or to Airflow as a run of the generic DAG."""
     from katib_flows import argo
+    from katib_flows.argo._options import StepOptions
+    from katib_flows.build import BuildOptions
     from katib_flows.cli._compile import _Settings, compiled_workflow
+    from katib_flows.cli._options import from_values
 
     airflow = {key: step.pop(key) for key in _airflow.SUBMIT_KEYS}
     if engine == "airflow":
@@ -123,7 +126,7 @@ def submit(
         raise SystemExit(code)
     server = _server(argo_server, token, insecure)
     experiment = prepare_file(load(file), file, name=name, namespace=namespace, default_namespace="default")
-    settings = _Settings(fmt="json", namespace=experiment.namespace, generate_name=False, schema=None, **step)
+    settings = _Settings("json", experiment.namespace, BuildOptions(from_values(StepOptions, step)))
     workflow = compiled_workflow(experiment, settings, source=str(file))
     namespace, name = experiment.namespace or "default", experiment.name
     with _cluster_errors():
