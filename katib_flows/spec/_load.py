@@ -40,7 +40,7 @@ class Checked:
 
     @property
     def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if not p.is_error]
+        return [p for p in self.problems if p.severity == "warning"]
 
     def experiment_or_raise(self) -> Experiment:
         """The experiment of a check that passed; ``SpecError`` listing every error of one that did not."""

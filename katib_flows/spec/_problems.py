@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-Severity = Literal["error", "warning"]
+#: An error fails the document; a warning fails only ``lint --strict``; a note says what was not checked.
+Severity = Literal["error", "warning", "note"]
 
 _NO_VALUE = object()
 

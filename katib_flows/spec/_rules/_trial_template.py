@@ -12,6 +12,7 @@ from katib_flows.spec._kinds import KINDS_WITH_CONTAINERS, SUCCESS_FAILURE_CONDI
 from katib_flows.spec._models import ParameterSpec, TrialTemplate
 from katib_flows.spec._problems import Problem
 from katib_flows.spec._render import META_REFERENCE, TRIAL_SPEC, placeholders
+from katib_flows.spec._rules._trial_object import check_trial_object
 
 T = "spec.trialTemplate"
 
@@ -137,7 +138,7 @@ def _check_trial_spec(template: TrialTemplate) -> list[Problem]:
                 rule="conditions",
             )
         )
-    return problems
+    return problems + check_trial_object(obj, path)
 
 
 def _check_trial_parameters(template: TrialTemplate, parameter_names: set[str], nas: bool) -> list[Problem]:
