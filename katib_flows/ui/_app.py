@@ -8,6 +8,8 @@ answers JSON ``{"detail": ...}``; the pages answer a short HTML page, or send yo
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -46,7 +48,7 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(f"{request.scope.get('root_path', '')}/api/")
 
 
-def _answer(code: int):  # type: ignore[no-untyped-def]
+def _answer(code: int) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def handler(request: Request, exc: Exception) -> Response:
         if _is_api(request):
             return JSONResponse({"detail": str(exc)}, status_code=code)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from katib_flows.engine import non_dominated, stop_requested
+from katib_flows.errors import NotFoundError
 from katib_flows.report import (
     History,
     experiment_view,
@@ -138,8 +139,6 @@ class Reader:
 
     def trial(self, namespace: str, name: str, trial: str) -> TrialRecord:
         """A trial of this experiment; ``NotFoundError`` for a trial of another experiment too."""
-        from katib_flows.errors import NotFoundError
-
         record = self.store.get_trial(namespace, trial)
         if record.experiment != name:
             raise NotFoundError(f"trial {trial} does not belong to experiment {namespace}/{name}")
