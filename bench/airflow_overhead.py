@@ -73,7 +73,7 @@ def airflow(source: Path, url: str, home: Path, executor: str | None) -> float:
             deployment.start_celery_workers(2)
         dag = home / "bench.py"
         extra = ["--executor", executor] if executor else []
-        assert main(["compile", str(source), "--engine", "airflow", "-o", str(dag), *extra]) == 0
+        assert main(["compile", str(source), "--engine", "airflow", "--out", str(dag), *extra]) == 0
         text = dag.read_text()
         deployment.add_dag("bench.py", text, dag_id_of(text))
         api = AirflowApi(deployment.url, username=USER, password=PASSWORD)

@@ -41,7 +41,7 @@ def _experiment(path: Path, name: str, *, trials: int, lanes: int, args: list[st
 
 def _run_on_celery(celery: Deployment, source: Path, tmp_path: Path) -> tuple[AirflowApi, str, str]:
     dag = tmp_path / f"{source.stem}.py"
-    assert main(["compile", str(source), "--engine", "airflow", "--executor", "CeleryExecutor", "-o", str(dag)]) == 0
+    assert main(["compile", str(source), "--engine", "airflow", "--executor", "CeleryExecutor", "--out", str(dag)]) == 0
     text = dag.read_text()
     celery.add_dag(dag.name, text, dag_id_of(text))
     api = AirflowApi(celery.url, username=USER, password=PASSWORD)

@@ -61,8 +61,8 @@ def _data(text: str) -> dict[str, object]:
 
 def test_same_experiment_gives_the_same_bytes_and_the_code_of_the_template(tmp_path: Path) -> None:
     first, second = tmp_path / "a.py", tmp_path / "b.py"
-    assert main(["compile", str(DIGITS), "--engine", "airflow", "-o", str(first)]) == _exit.SUCCEEDED
-    assert main(["compile", str(DIGITS), "--engine", "airflow", "-o", str(second)]) == _exit.SUCCEEDED
+    assert main(["compile", str(DIGITS), "--engine", "airflow", "--out", str(first)]) == _exit.SUCCEEDED
+    assert main(["compile", str(DIGITS), "--engine", "airflow", "--out", str(second)]) == _exit.SUCCEEDED
     text = first.read_text(encoding="utf-8")
     assert text == second.read_text(encoding="utf-8")
     template = (REPO / "katib_flows" / "airflow" / "dag_file.py").read_text(encoding="utf-8")
@@ -138,8 +138,10 @@ def test_committed_generic_dag_has_not_drifted() -> None:
 def test_airflow_imports_the_dag_files_without_errors_or_warnings(tmp_path: Path) -> None:
     folder = tmp_path / "dags"
     folder.mkdir()
-    assert main(["compile", str(DIGITS), "--engine", "airflow", "-o", str(folder / "digits.py")]) == 0
-    assert main(["compile", str(_hostile_experiment(tmp_path)), "--engine", "airflow", "-o", str(folder / "h.py")]) == 0
+    assert main(["compile", str(DIGITS), "--engine", "airflow", "--out", str(folder / "digits.py")]) == 0
+    assert (
+        main(["compile", str(_hostile_experiment(tmp_path)), "--engine", "airflow", "--out", str(folder / "h.py")]) == 0
+    )
     shutil.copy(REPO / TEMPLATE_FILE, folder)
     script = (
         "import json, sys\n"

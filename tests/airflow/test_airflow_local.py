@@ -39,7 +39,7 @@ pytestmark = pytest.mark.slow
 
 def _deploy(airflow: Deployment, source: Path, tmp_path: Path, *extra: str) -> str:
     dag = tmp_path / f"{source.stem}.py"
-    assert main(["compile", str(source), "--engine", "airflow", "-o", str(dag), *extra]) == _exit.SUCCEEDED
+    assert main(["compile", str(source), "--engine", "airflow", "--out", str(dag), *extra]) == _exit.SUCCEEDED
     text = dag.read_text(encoding="utf-8")
     assert airflow.store_url not in text  # the store URL comes from an Airflow Variable
     from katib_flows.airflow import dag_id_of
