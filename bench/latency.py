@@ -5,14 +5,15 @@ Both sides are timed two ways on the same history (reading the store is not incl
 - ours ``cold``: ``algorithm.suggest(problem, history, seed)``, stateless: every call gets the whole
   history (a list of ``Trial``) and rebuilds what it needs (a fresh process, or any process by default);
 - ours ``warm``: ``SuggestionCache.suggest`` in a long-lived process, for the algorithms that keep state
-  there (``tpe``, ``multivariate-tpe``, ``motpe``): each timed call first gets the previous suggestion
-  back as a finished trial, so it pays for bringing the kept study up to date, as in a local run;
+  there (``tpe``, ``multivariate-tpe``, ``motpe``, ``nsga2``, ``cmaes``): each timed call first gets the
+  previous suggestion back as a finished trial, so it pays for bringing the kept study up to date, as in a local run;
 - optuna ``warm``: one ``study.ask()`` on a study that already holds the trials (a long-lived process);
 - optuna ``cold``: creating the study, adding the trials and asking once (a fresh process).
 
 The target (issue 6) is ours within optuna's warm ask + 5 ms, ours being the warm figure where there is one.
-Peers: random -> RandomSampler, sobol -> QMCSampler(sobol), tpe and motpe -> TPESampler(multivariate=False)
-(optuna 5's default is multivariate), multivariate-tpe -> TPESampler(multivariate=True), cmaes ->
+Peers: random -> RandomSampler, sobol -> QMCSampler(sobol), tpe -> TPESampler() (optuna 5's default, the
+joint estimator, as our tpe), motpe -> TPESampler(multivariate=False), multivariate-tpe ->
+TPESampler(multivariate=True), cmaes ->
 CmaEsSampler, nsga2 -> NSGAIISampler, bayesianoptimization -> GPSampler (needs PyTorch, in the ``bench``
 extra; optuna's GP has no cap on its points and is not timed at 10,000). Histories:
 
@@ -120,7 +121,7 @@ def optuna_peer(name: str) -> Callable[[], optuna.samplers.BaseSampler] | None:
     samplers: dict[str, Callable[[], optuna.samplers.BaseSampler]] = {
         "random": lambda: optuna.samplers.RandomSampler(seed=0),
         "sobol": lambda: optuna.samplers.QMCSampler(qmc_type="sobol", scramble=True, seed=0),
-        "tpe": lambda: optuna.samplers.TPESampler(seed=0, multivariate=False, constant_liar=True),
+        "tpe": lambda: optuna.samplers.TPESampler(seed=0),
         "motpe": lambda: optuna.samplers.TPESampler(seed=0, multivariate=False, constant_liar=True),
         "multivariate-tpe": lambda: optuna.samplers.TPESampler(seed=0, multivariate=True, constant_liar=True),
         "cmaes": lambda: optuna.samplers.CmaEsSampler(seed=0, warn_independent_sampling=False),
@@ -172,7 +173,8 @@ def warm_time(algorithm: sg.Algorithm, problem: sg.Problem, history: list[sg.Tri
     times = []
     for _ in range(repeat):
         assert isinstance(decision, sg.Suggestion)
-        done = sg.Trial(f"w{len(grown)}", decision.assignments, "Succeeded", objective(decision.assignments))
+        value = objective(decision.assignments)
+        done = sg.Trial(f"w{len(grown)}", decision.assignments, "Succeeded", value, labels=decision.labels)
         grown.append(done)
         started = time.perf_counter()
         decision = cache.suggest(algorithm, problem, grown, 1)

@@ -13,12 +13,14 @@ Ours go through ``Algorithm.suggest`` with the growing history (the engine's cal
 ``study.optimize``; hyperopt through ``fmin`` with ``rstate`` seeded. Multi-fidelity algorithms (hyperband,
 asha, pbt) need a budget-aware function and grid a stepped space, so they are not in this table. A second
 table sets each of ours against optuna's sampler doing the same search (``PEERS``; optuna's GPSampler for
-``bayesianoptimization``): ours and optuna's draw different random numbers from the same seeds, so a
-difference of medians is only a difference when a Mann-Whitney U test says it is beyond noise.
+``bayesianoptimization``) and against optuna's default sampler (``optuna:default``, ``TPESampler(seed=s)``:
+what an optuna 5 user gets, the joint estimator): ours and optuna's draw different random numbers from the
+same seeds, so a difference of medians is only a difference when a Mann-Whitney U test says it is beyond
+noise.
 
     .venv/bin/pip install -e '.[bench]'               # hyperopt, and PyTorch for optuna's GPSampler
     nice -n 5 .venv/bin/python bench/quality.py       # every method, 20 seeds, 2 processes
-    .venv/bin/python bench/quality.py --seeds 3 --only ours:tpe optuna:tpe
+    .venv/bin/python bench/quality.py --seeds 3 --only ours:tpe optuna:default
 """
 
 from __future__ import annotations
@@ -89,9 +91,24 @@ FUNCTIONS = {
     "hartmann6": Function("hartmann6", tuple(P(f"x{i}", "double", 0.0, 1.0) for i in range(6)), 50),
     "noisy10": Function("noisy10", tuple(P(f"x{i}", "double", -5.0, 5.0) for i in range(10)), 50, noise=0.5),
 }
-OURS = ("random", "tpe", "multivariate-tpe", "cmaes", "sobol", "bayesianoptimization", "bayesianoptimization/gp_hedge")
-# optuna 5's TPESampler() is multivariate for one objective; "tpe" here is the independent one (ours:tpe's peer).
-OPTUNA = ("random", "tpe", "multivariate-tpe", "cmaes", "sobol", "gp")
+OURS = (
+    "random",
+    "tpe",
+    "tpe/independent",
+    "multivariate-tpe",
+    "cmaes",
+    "sobol",
+    "bayesianoptimization",
+    "bayesianoptimization/gp_hedge",
+)
+#: Variants of ours: an algorithm with settings.
+VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
+    "tpe/independent": ("tpe", {"multivariate": "false"}),
+    "bayesianoptimization/gp_hedge": ("bayesianoptimization", {"acq_func": "gp_hedge"}),
+}
+# "default" is ``TPESampler(seed=s)``, what an optuna 5 user gets (multivariate for one objective); "tpe" here
+# is the independent one.
+OPTUNA = ("random", "default", "tpe", "multivariate-tpe", "cmaes", "sobol", "gp")
 HYPEROPT = ("random", "tpe")
 METHODS = [f"ours:{n}" for n in OURS] + [f"optuna:{n}" for n in OPTUNA] + [f"hyperopt:{n}" for n in HYPEROPT]
 
@@ -101,8 +118,8 @@ def _observe(fn: Function, x: list[float], rng: np.random.Generator) -> float:
 
 
 def _run_ours(name: str, fn: Function, seed: int) -> list[tuple[list[float], float]]:
-    name, _, acq_func = name.partition("/")
-    problem = sg.Problem(fn.parameters, "y", "minimize", settings={"acq_func": acq_func} if acq_func else {})
+    name, settings = VARIANTS.get(name, (name, {}))
+    problem = sg.Problem(fn.parameters, "y", "minimize", settings=settings)
     algorithm = sg.get_algorithm(name)
     rng = np.random.default_rng(seed + 1000)
     history: list[sg.Trial] = []
@@ -123,6 +140,7 @@ def _run_optuna(name: str, fn: Function, seed: int) -> list[tuple[list[float], f
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     samplers: dict[str, Callable[[], optuna.samplers.BaseSampler]] = {
         "random": lambda: optuna.samplers.RandomSampler(seed=seed),
+        "default": lambda: optuna.samplers.TPESampler(seed=seed),
         "tpe": lambda: optuna.samplers.TPESampler(seed=seed, multivariate=False),
         "multivariate-tpe": lambda: optuna.samplers.TPESampler(seed=seed, multivariate=True),
         "cmaes": lambda: optuna.samplers.CmaEsSampler(seed=seed),
@@ -203,10 +221,11 @@ def main(argv: list[str] | None = None) -> None:
     _print_against_peers(args.only, args.functions, {k: [b for b, _ in v] for k, v in results.items()})
 
 
-#: Our algorithm -> optuna's sampler doing the same search.
+#: Our algorithm -> optuna's sampler doing the same search. Every one is also set against ``DEFAULT``.
 PEERS = {
     "ours:random": "optuna:random",
-    "ours:tpe": "optuna:tpe",
+    "ours:tpe": "optuna:default",
+    "ours:tpe/independent": "optuna:tpe",
     "ours:multivariate-tpe": "optuna:multivariate-tpe",
     "ours:cmaes": "optuna:cmaes",
     "ours:sobol": "optuna:sobol",
@@ -214,26 +233,35 @@ PEERS = {
 }
 
 
-def _print_against_peers(methods: list[str], functions: list[str], bests: dict[tuple[str, str], list[float]]) -> None:
-    """Ours against optuna's peer: the medians' difference (negative is better, we minimise) and the two-sided
-    Mann-Whitney U p-value of the runs' best values; "within" when ours' median is no worse, or the
-    difference is not beyond noise (p >= 0.05)."""
+#: Optuna's default sampler, the column every one of ours is also set against.
+DEFAULT = "optuna:default"
+
+
+def _versus(a: list[float], b: list[float]) -> str:
+    """The medians' difference (negative is better, we minimise), the two-sided Mann-Whitney U p-value of the
+    runs' best values, and "within" when ours' median is no worse or the difference is not beyond noise."""
     from scipy.stats import mannwhitneyu  # type: ignore[import-untyped]
 
+    difference = statistics.median(a) - statistics.median(b)
+    p = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    verdict = "within" if difference <= 0 or p >= 0.05 else "WORSE"
+    return f"{difference:+.3g} (p {p:.2f}, {verdict})"
+
+
+def _print_against_peers(methods: list[str], functions: list[str], bests: dict[tuple[str, str], list[float]]) -> None:
+    """Ours against optuna's peer and against optuna's default sampler (``_versus``), per function."""
     pairs = [(ours, peer) for ours, peer in PEERS.items() if ours in methods and peer in methods]
     if not pairs:
         return
-    print("\nours - optuna's peer, median best value (Mann-Whitney p; within = no worse, or not beyond noise)\n")
-    print("| ours vs optuna | " + " | ".join(functions) + " |")
-    print("|---|" + "---|" * len(functions))
+    default = DEFAULT in methods
+    print("\nours - optuna, median best value (Mann-Whitney p; within = no worse, or not beyond noise)\n")
+    columns = [f"{f} vs peer" for f in functions] + ([f"{f} vs default" for f in functions] if default else [])
+    print("| ours vs optuna's peer | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
     for ours, peer in pairs:
-        cells = []
-        for function in functions:
-            a, b = bests[(ours, function)], bests[(peer, function)]
-            difference = statistics.median(a) - statistics.median(b)
-            p = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
-            verdict = "within" if difference <= 0 or p >= 0.05 else "WORSE"
-            cells.append(f"{difference:+.3g} (p {p:.2f}, {verdict})")
+        cells = [_versus(bests[(ours, f)], bests[(peer, f)]) for f in functions]
+        if default:
+            cells += [_versus(bests[(ours, f)], bests[(DEFAULT, f)]) for f in functions]
         print(f"| {ours.removeprefix('ours:')} vs {peer.removeprefix('optuna:')} | " + " | ".join(cells) + " |")
 
 

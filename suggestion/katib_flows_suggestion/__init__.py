@@ -7,8 +7,8 @@ Early-stopping rules live in ``katib_flows_suggestion.early_stopping``. PBT's ch
 runners is ``checkpoint_dirs`` (see ``_pbt``). This distribution depends on optuna, numpy, scipy and cmaes.
 
 Every algorithm is stateless by default. A long-lived process may keep one ``SuggestionCache`` per experiment
-and call ``cache.suggest(algorithm, problem, history, seed)``: ``tpe``, ``multivariate-tpe``, ``motpe``
-(an optuna study kept up to date, ``_warm``) and ``cmaes`` (its replay kept and fed) then suggest faster,
+and call ``cache.suggest(algorithm, problem, history, seed)``: ``tpe``, ``multivariate-tpe``, ``motpe``,
+``nsga2`` (an optuna study kept up to date, ``_warm``) and ``cmaes`` (its replay kept and fed) then suggest faster,
 with the same decisions; the others ignore the cache. ``bayesianoptimization`` is our own GP (``_gp``,
 ``_bayesopt``), not optuna's GPSampler: see ``_bayesopt`` for why, by measured quality and speed.
 """

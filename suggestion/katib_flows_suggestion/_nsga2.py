@@ -15,7 +15,10 @@ from the attributes, so the two agree (a test says so). Parent populations, whic
 study attributes, are selected again on every call, from the first generation up (``_RebuiltNSGAII``);
 the selection is deterministic, so the parents are the ones a live study would hold. What differs from a
 live optuna study is the random stream only: each call seeds the sampler from (seed, len(history)), so
-any process suggests the same point.
+any process suggests the same point. Through a ``SuggestionCache`` the study is kept between calls
+(``_warm``) with its selected parent populations, as a live study keeps them, and the decisions are the
+same: a trial that completes in a generation whose children's parents are already selected is a doubt
+(the cold path would select them again with it), and the study is rebuilt.
 
 Lanes never wait: while a generation is incomplete, further trials join it (as in optuna). Failed and
 value-less trials carry their label but do not count towards their generation.
@@ -28,19 +31,21 @@ and ``random_state`` (replaces the seed).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from optuna import Study
 from optuna.samplers import NSGAIISampler
+from optuna.storages import InMemoryStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from katib_flows_suggestion._algorithm import Algorithm
-from katib_flows_suggestion._base import FINISHED_WITH_VALUE, Decision, Problem, Suggestion, Trial
+from katib_flows_suggestion._algorithm import Algorithm, SuggestionCache
+from katib_flows_suggestion._base import FINISHED_WITH_VALUE, Decision, Problem, Suggestion, Trial, Value
 from katib_flows_suggestion._fresh import fresh
 from katib_flows_suggestion._optuna import ask
 from katib_flows_suggestion._rules import base_seed
 from katib_flows_suggestion._seed import derive
+from katib_flows_suggestion._warm import WarmStudy
 
 LABEL_GENERATION = "nsga2.suggestion.katib.kubeflow.org/generation"
 DEFAULT_POPULATION_SIZE = 50
@@ -81,7 +86,8 @@ class _RebuiltNSGAII(NSGAIISampler):
     answer in the study; a live study has them all cached, a rebuilt one recurses once per generation and
     a long run with a small population passes Python's recursion limit. Filling the cache from generation 1
     up keeps every selection one level deep; the parents are the same. Populations are indexed by generation
-    once per call instead of scanned per generation.
+    once per call instead of scanned per generation. Parents are always handed out in trial order (see
+    ``get_parent_population``).
     """
 
     _filling = False
@@ -101,20 +107,37 @@ class _RebuiltNSGAII(NSGAIISampler):
         if not self._filling:  # the outer call fills the cache; the selections it triggers find it filled
             self._filling = True
             try:
+                cached = study._storage.get_study_system_attrs(study._study_id)  # a kept study (_warm) has most
                 for earlier in range(1, generation):
-                    super().get_parent_population(study, earlier)
+                    if _PARENTS + str(earlier) not in cached:
+                        super().get_parent_population(study, earlier)
             finally:
                 self._filling = False
-        return super().get_parent_population(study, generation)
+        # In trial order, as optuna hands back a cached selection: the first ask of a generation would see them
+        # in selection order and the rest in trial order, and a kept study (``_warm``) sees only cached ones.
+        return sorted(super().get_parent_population(study, generation), key=lambda trial: trial.number)
 
 
 #: The system attribute in which the sampler looks for a trial's generation (optuna names it after the class).
 _OPTUNA_GENERATION = _RebuiltNSGAII._get_generation_key()
+#: The study attribute prefix under which optuna caches a generation's parent population.
+_PARENTS = _RebuiltNSGAII._get_parent_cache_key_prefix()
 
 
 def _attrs(trial: Trial) -> dict[str, Any]:
     generation = generation_of(trial)
     return {} if generation is None else {_OPTUNA_GENERATION: generation}
+
+
+def _stale(storage: InMemoryStorage, study_id: int, trial: Trial) -> bool:
+    """Whether ``trial``, complete now, joins a generation whose children's parents are already selected:
+    the cold path would select them again with it, so a kept study must be rebuilt."""
+    generation = generation_of(trial)
+    return generation is not None and _PARENTS + str(generation + 1) in storage.get_study_system_attrs(study_id)
+
+
+def _warm_study() -> WarmStudy:
+    return WarmStudy(attrs=_attrs, stale=_stale)
 
 
 class NSGA2(Algorithm):
@@ -123,6 +146,19 @@ class NSGA2(Algorithm):
     name = "nsga2"
 
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
+        sampler, seed, decide = self._prepare(problem, history, seed)
+        return decide(ask(problem, history, sampler, attrs=_attrs))
+
+    def suggest_cached(self, problem: Problem, history: Sequence[Trial], seed: int, cache: SuggestionCache) -> Decision:
+        """``suggest``'s decision from a study kept in ``cache`` (``_warm``), whose parent populations stay
+        selected between calls as in a live optuna study, until a late trial joins a selected generation."""
+        sampler, seed, decide = self._prepare(problem, history, seed)
+        return cache.kept(self.name, _warm_study, WarmStudy).suggest(problem, history, sampler, decide)
+
+    def _prepare(
+        self, problem: Problem, history: Sequence[Trial], seed: int
+    ) -> tuple[_RebuiltNSGAII, int, Callable[[dict[str, Value]], Decision]]:
+        """This call's sampler, the experiment's seed, and what turns the sampler's point into the decision."""
         values = self.read_settings(problem)
         seed = base_seed(values, seed)
         population = values.get("population_size")
@@ -131,6 +167,9 @@ class NSGA2(Algorithm):
         for name in ("mutation_prob", "crossover_prob", "swapping_prob"):
             if values.get(name) is not None:
                 options[name] = values[name]
-        point = ask(problem, history, _RebuiltNSGAII(**options), attrs=_attrs)
         labels = {LABEL_GENERATION: str(next_generation(problem, history, population_size))}
-        return fresh(problem.parameters, history, seed, point, wrap=lambda a: Suggestion(a, labels=labels))
+
+        def decide(point: dict[str, Value]) -> Decision:
+            return fresh(problem.parameters, history, seed, point, wrap=lambda a: Suggestion(a, labels=labels))
+
+        return _RebuiltNSGAII(**options), seed, decide

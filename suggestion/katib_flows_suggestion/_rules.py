@@ -48,6 +48,7 @@ SCHEMAS: dict[str, tuple[Setting, ...]] = {
         _RANDOM_STATE,
         _N_STARTUP,
         _N_EI,
+        Setting("multivariate", "choice", choices=("true", "false")),
     ),
     "multivariate-tpe": (_N_STARTUP, _N_EI, _RANDOM_STATE),
     # Extensions for several objectives: optuna's NSGAIISampler's arguments, and MOTPE with multivariate-tpe's.

@@ -1,16 +1,26 @@
 """``tpe`` and ``multivariate-tpe``: optuna's TPESampler, rebuilt from the history on every call.
 
-``tpe`` stands in for Katib's hyperopt TPE: independent per-parameter Parzen estimators
-(``multivariate=False``). Its Katib settings map as follows: ``gamma`` (hyperopt's fraction) becomes
+``tpe`` stands in for Katib's hyperopt TPE with what an Optuna 5 user gets by default: one joint Parzen
+estimator over all parameters (``multivariate=True``) for a single objective, independent per-parameter
+ones for several (Optuna 5's ``TPESampler()`` rule). Its setting ``multivariate`` ("true" or "false")
+chooses either way; "false" is hyperopt's independent estimator, what Katib's ``tpe`` service runs. On
+``bench/quality.py``'s functions the joint one finds better values (BENCHMARKS.md). Its Katib settings map
+as follows: ``gamma`` (hyperopt's fraction) becomes
 optuna's split function ``n -> min(ceil(gamma * sqrt(n)), 25)``, which is hyperopt's own formula;
 ``prior_weight`` and ``n_EI_candidates`` pass through; ``random_state`` replaces the seed. It also accepts
 optuna's ``n_startup_trials`` (random trials before TPE starts, default 10 as in optuna, where Katib's
 hyperopt service starts TPE after the first batch) and ``n_ei_candidates`` (an alias of
 ``n_EI_candidates``). ``multivariate-tpe`` is Katib's optuna flavour: one joint estimator
-(``multivariate=True``) with settings ``n_startup_trials``, ``n_ei_candidates`` and ``random_state``.
+(``multivariate=True``) with settings ``n_startup_trials``, ``n_ei_candidates`` and ``random_state``, so
+``tpe`` without settings searches as it does.
 
 Both run with ``constant_liar=True`` so that Created and Running trials of the history push new points
-away from the ones being evaluated. The sampler's seed is derived from (seed, len(history)). On a finite
+away from the ones being evaluated (with no such trial, as in a sequential run, it changes nothing). The
+sampler's seed is derived from (seed, len(history)): the rebuilt study holds what a live optuna study
+would, trial for trial, so a live study whose sampler is reseeded the same way before each ``ask``
+suggests exactly our sequence (``tests/suggestion/test_tpe_vs_optuna.py``); a live study with one seeded
+sampler draws other random numbers, and its results are the same only in distribution (the same test,
+over many seeds). On a finite
 space a point some trial already holds is replaced by an unused one, and a used-up space ends (``_fresh``).
 Through a ``SuggestionCache`` (a long-lived process) the study is kept between calls instead of rebuilt
 (``_warm``), with the same decisions.
@@ -27,12 +37,15 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from optuna import Study
+from optuna.distributions import BaseDistribution
 from optuna.samplers import TPESampler
+from optuna.trial import FrozenTrial, TrialState
 
 from katib_flows_suggestion._algorithm import Algorithm, SuggestionCache
 from katib_flows_suggestion._base import Decision, Problem, Trial
 from katib_flows_suggestion._fresh import fresh
-from katib_flows_suggestion._optuna import ask
+from katib_flows_suggestion._optuna import ask, distribution
 from katib_flows_suggestion._rules import base_seed
 from katib_flows_suggestion._seed import derive
 from katib_flows_suggestion._settings import Parsed
@@ -48,29 +61,54 @@ def hyperopt_gamma(gamma: float) -> Callable[[int], int]:
     return split
 
 
+class _OneSpaceTPE(TPESampler):
+    """TPESampler for a study whose trials all hold the same distributions (ours: the problem's space).
+
+    A live sampler keeps its joint search space (the intersection of the finished trials' distributions)
+    up to date trial by trial; a sampler made for one ask recomputes it over the whole history, which was
+    half of a warm ask at 10,000 trials. With one space the intersection is known: that space, sorted by
+    name and without single-valued distributions, once a trial has finished (COMPLETE or PRUNED), else
+    empty. So this returns what optuna's ``IntersectionSearchSpace`` would, without the scan.
+    """
+
+    def __init__(self, space: dict[str, BaseDistribution], *, multivariate: bool, **options: Any) -> None:
+        super().__init__(multivariate=multivariate, **options)
+        self._joint = multivariate
+        self._space = {name: space[name] for name in sorted(space) if not space[name].single()}
+
+    def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        if not self._joint or not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)):
+            return {}
+        return dict(self._space)
+
+
 class TPE(Algorithm):
     """Independent TPE; see the module docstring for the settings."""
 
     name = "tpe"
-    multivariate = False
+    #: The joint estimator (True), independent ones (False), or Optuna 5's rule (None: joint for one objective).
+    multivariate: bool | None = None
 
     def suggest(self, problem: Problem, history: Sequence[Trial], seed: int) -> Decision:
         values = self.read_settings(problem)
         seed = base_seed(values, seed)
-        point = ask(problem, history, self.sampler(values, derive(seed, len(history))))
+        point = ask(problem, history, self.sampler(problem, values, derive(seed, len(history))))
         return fresh(problem.parameters, history, seed, point)
 
     def suggest_cached(self, problem: Problem, history: Sequence[Trial], seed: int, cache: SuggestionCache) -> Decision:
         """``suggest``'s decision from a study kept in ``cache`` and brought up to date (``_warm``)."""
         values = self.read_settings(problem)
         seed = base_seed(values, seed)
-        sampler = self.sampler(values, derive(seed, len(history)))
+        sampler = self.sampler(problem, values, derive(seed, len(history)))
         warm = cache.kept(self.name, WarmStudy, WarmStudy)
         return warm.suggest(problem, history, sampler, lambda point: fresh(problem.parameters, history, seed, point))
 
-    def sampler(self, values: dict[str, Parsed], seed: int) -> TPESampler:
-        """The sampler for typed settings ``values`` and this call's seed."""
-        options: dict[str, Any] = {"seed": seed, "multivariate": self.multivariate, "constant_liar": True}
+    def sampler(self, problem: Problem, values: dict[str, Parsed], seed: int) -> _OneSpaceTPE:
+        """The sampler for ``problem``, its typed settings ``values`` and this call's seed."""
+        multivariate = self.multivariate if self.multivariate is not None else not problem.multi_objective
+        if values.get("multivariate") is not None:
+            multivariate = values["multivariate"] == "true"
+        options: dict[str, Any] = {"seed": seed, "constant_liar": True}
         for name in ("n_startup_trials", "n_ei_candidates"):
             if values.get(name) is not None:
                 options[name] = values[name]
@@ -82,13 +120,14 @@ class TPE(Algorithm):
             deprecated["gamma"] = hyperopt_gamma(gamma)
         if values.get("prior_weight") is not None:
             deprecated["prior_weight"] = values["prior_weight"]
+        space = {p.name: distribution(p) for p in problem.parameters}
         if not deprecated:
-            return TPESampler(**options)
+            return _OneSpaceTPE(space, multivariate=multivariate, **options)
         # optuna 4.9 deprecated ``gamma`` and ``prior_weight`` (FutureWarning, removal planned for 6.0). They are
         # Katib settings, so we keep honouring them and keep the warning out of users' logs and strict test runs.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
-            return TPESampler(**options, **deprecated)
+            return _OneSpaceTPE(space, multivariate=multivariate, **options, **deprecated)
 
 
 class MultivariateTPE(TPE):

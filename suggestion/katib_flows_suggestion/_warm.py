@@ -14,12 +14,14 @@ up to date with what changed since the last call:
   and records the caller's decision in one call, found again by trial number through the storage API;
 - trials added after it (by another process) are appended as the rebuild would add them.
 
-Anything else is a doubt, and a doubt rebuilds: a shorter history, a renamed, reordered or reassigned
-trial, a finished trial whose outcome changed, a changed problem (space, settings, objectives), an asked
-point that no trial took (the engine did not insert it, or the algorithm answered ``Exhausted``). So the
-study holds, trial for trial and number for number, what ``_optuna.ask`` would build from the same
-history, and the caller passes a sampler seeded as on the cold path: the same seed and history give the
-same suggestion (``tests/suggestion/test_warm.py`` runs both side by side).
+``nsga2`` also hands each trial's generation to the study (``attrs``) and says when a parent population the
+study selected earlier no longer holds (``stale``). Anything else is a doubt, and a doubt rebuilds: a
+shorter history, a renamed, reordered or reassigned trial, a finished trial whose outcome changed, a changed
+problem (space, settings, objectives), an asked point that no trial took (the engine did not insert it, or
+the algorithm answered ``Exhausted``). So the study holds, trial for trial and number for number, what
+``_optuna.ask`` would build from the same history, and the caller passes a sampler seeded as on the cold
+path: the same seed and history give the same suggestion (``tests/suggestion/test_warm.py`` runs both side
+by side).
 
 Comparing the kept trials with the history is a few list comprehensions over it (names, assignments,
 outcomes), compared in C; only the trials whose outcome changed are looked at one by one.
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution
@@ -50,7 +53,15 @@ def _outcome(trial: Trial) -> _Outcome:
 class WarmStudy:
     """One experiment's optuna study, kept up to date with its history; see the module docstring."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        attrs: Callable[[Trial], dict[str, Any]] | None = None,
+        stale: Callable[[InMemoryStorage, int, Trial], bool] | None = None,
+    ) -> None:
+        """``attrs`` gives each history trial's optuna system attributes (``_optuna.ask``'s); ``stale(storage,
+        study_id, trial)`` says that what the study caches (NSGA-II's parent populations) no longer holds once
+        ``trial`` counts as complete: a doubt, so the study is rebuilt."""
+        self._attrs, self._stale = attrs, stale
         self.rebuilds = 0
         """How many times the study was built from the whole history (the first call included)."""
         self._study: optuna.Study | None = None
@@ -66,6 +77,7 @@ class WarmStudy:
         self._states: list[tuple[TrialState, list[float] | None] | None] = []
         self._asked: int | None = None  # the trial id of the point asked last, until bound
         self._answer: dict[str, Value] | None = None  # what the caller answered with it
+        self._answer_attrs: dict[str, Any] = {}  # the system attributes its labels give (``attrs``)
 
     def suggest(
         self,
@@ -90,6 +102,8 @@ class WarmStudy:
         if isinstance(decision, Suggestion):
             self._asked = self._storage.get_trial_id_from_study_id_trial_number(self._study_id, asked.number)
             self._answer = dict(decision.assignments)
+            if self._attrs is not None:
+                self._answer_attrs = self._attrs(Trial("", decision.assignments, "Created", labels=decision.labels))
         else:  # nothing will take the asked point: the study now holds a trial the history never will
             self._forget()
         return decision
@@ -104,18 +118,30 @@ class WarmStudy:
         self._distributions = {p.name: distribution(p) for p in problem.parameters}
         self._names, self._assignments, self._outcomes, self._ids, self._states = [], [], [], [], []
         self._asked = self._answer = None
-        self._append(trials, datetime.now())
+        appended = self._append(trials, datetime.now())
+        assert appended, "a new study caches nothing that could be stale"
 
-    def _append(self, trials: Sequence[Trial], now: datetime) -> None:
+    def _counts_stale(self, trial: Trial, state: TrialState) -> bool:
+        return (
+            self._stale is not None
+            and state is TrialState.COMPLETE
+            and self._stale(self._storage, self._study_id, trial)
+        )
+
+    def _append(self, trials: Sequence[Trial], now: datetime) -> bool:
+        """Add ``trials`` to the study; False (stop) at one that makes a cached answer stale."""
         assert self._problem is not None
         for trial in trials:
             params = optuna_params(self._problem.parameters, self._distributions, trial.assignments)
             trial_id = state = None
             if params is not None:
-                frozen = frozen_trial(trial, params, self._distributions, self._problem, now=now)
+                frozen = frozen_trial(trial, params, self._distributions, self._problem, self._attrs, now)
+                if self._counts_stale(trial, frozen.state):
+                    return False
                 trial_id = self._storage.create_new_trial(self._study_id, template_trial=frozen)
                 state = (frozen.state, frozen.values)
             self._keep(trial, trial_id, state)
+        return True
 
     def _keep(self, trial: Trial, trial_id: int | None, state: tuple[TrialState, list[float] | None] | None) -> None:
         self._names.append(trial.name)
@@ -141,8 +167,7 @@ class WarmStudy:
                     return False
         if not self._bind(trials[kept]):
             return False
-        self._append(trials[kept + 1 :], datetime.now())
-        return True
+        return self._append(trials[kept + 1 :], datetime.now())
 
     def _finish(self, index: int, trial: Trial) -> bool:
         """Apply a kept trial's new outcome: RUNNING -> COMPLETE/FAIL, or nothing optuna can see."""
@@ -154,7 +179,7 @@ class WarmStudy:
         state, values = state_of(trial, self._problem)
         if (state, values) == before:
             return True
-        if before[0] is not TrialState.RUNNING or not state.is_finished():
+        if before[0] is not TrialState.RUNNING or not state.is_finished() or self._counts_stale(trial, state):
             return False
         self._storage.set_trial_state_values(trial_id, state, values)
         self._states[index] = (state, values)
@@ -167,6 +192,8 @@ class WarmStudy:
         params = optuna_params(parameters, distributions, trial.assignments)
         if params is None or params != optuna_params(parameters, distributions, self._answer):
             return False
+        if self._attrs is not None and self._attrs(trial) != self._answer_attrs:  # stored without our labels
+            return False
         asked, self._asked, self._answer = self._asked, None, None
         held = self._storage.get_trial(asked).params
         for name, value in params.items():
@@ -174,6 +201,8 @@ class WarmStudy:
                 dist = distributions[name]
                 self._storage.set_trial_param(asked, name, dist.to_internal_repr(value), dist)
         state, values = state_of(trial, self._problem)
+        if self._counts_stale(trial, state):
+            return False
         if state.is_finished():
             self._storage.set_trial_state_values(asked, state, values)
         self._keep(trial, asked, (state, values))

@@ -211,3 +211,51 @@ def test_algorithms_without_warm_state_ignore_the_cache(name: str) -> None:
         assert isinstance(decision, sg.Suggestion)
         value = _value(decision.assignments)
         history.append(sg.Trial(f"t{i}", decision.assignments, "Succeeded", value, labels=decision.labels))
+
+
+NSGA2 = sg.Problem(
+    MIXED, "loss", "minimize", settings={"population_size": "4"}, additional_objectives=(("cost", "minimize"),)
+)
+
+
+def _two(a: dict[str, sg.Value]) -> tuple[float, float]:
+    return _value(a), float(a["layers"]) + float(a["dropout"])
+
+
+def test_nsga2_generation_by_generation_stays_warm() -> None:
+    """Parent populations stay selected in the kept study, as in a live one: one build over 15 generations."""
+    cache, history = sg.SuggestionCache(), []
+    for i in range(60):
+        decision = _both("nsga2", NSGA2, history, cache)
+        assert isinstance(decision, sg.Suggestion)
+        values = _two(decision.assignments)
+        history.append(
+            sg.Trial(f"t{i}", decision.assignments, "Succeeded", values[0], labels=decision.labels, values=values)
+        )
+    assert int(history[-1].labels["nsga2.suggestion.katib.kubeflow.org/generation"]) >= 12
+    assert _builds(cache, "nsga2") == 1
+
+
+def test_nsga2_late_trials_of_a_selected_generation_rebuild_and_agree() -> None:
+    cache, rng, history = sg.SuggestionCache(), random.Random(8), []
+    for i in range(60):
+        decision = _both("nsga2", NSGA2, history, cache)
+        assert isinstance(decision, sg.Suggestion)
+        history.append(sg.Trial(f"t{i}", decision.assignments, "Running", labels=decision.labels))
+        for j, trial in enumerate(history):
+            if trial.status == "Running" and rng.random() < 0.4:
+                values = _two(dict(trial.assignments))
+                history[j] = sg.Trial(
+                    trial.name, trial.assignments, "Succeeded", values[0], labels=trial.labels, values=values
+                )
+    assert 1 < _builds(cache, "nsga2") < 40
+
+
+def test_nsga2_suggestion_stored_without_its_generation_label_rebuilds() -> None:
+    cache, history = sg.SuggestionCache(), []
+    for i in range(10):
+        decision = _both("nsga2", NSGA2, history, cache)
+        assert isinstance(decision, sg.Suggestion)
+        values = _two(decision.assignments)
+        history.append(sg.Trial(f"t{i}", decision.assignments, "Succeeded", values[0], values=values))
+    assert _builds(cache, "nsga2") == 10  # the kept study held a generation the history does not say
