@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from optuna import Study
+from optuna.distributions import BaseDistribution
 from optuna.samplers import NSGAIISampler
 from optuna.storages import InMemoryStorage
 from optuna.trial import FrozenTrial, TrialState
@@ -42,7 +43,7 @@ from optuna.trial import FrozenTrial, TrialState
 from katib_flows_suggestion._algorithm import Algorithm, SuggestionCache
 from katib_flows_suggestion._base import FINISHED_WITH_VALUE, Decision, Problem, Suggestion, Trial, Value
 from katib_flows_suggestion._fresh import fresh
-from katib_flows_suggestion._optuna import ask
+from katib_flows_suggestion._optuna import ask, distribution, known_space
 from katib_flows_suggestion._rules import base_seed
 from katib_flows_suggestion._seed import derive
 from katib_flows_suggestion._warm import WarmStudy
@@ -92,6 +93,13 @@ class _RebuiltNSGAII(NSGAIISampler):
 
     _filling = False
     _populations: dict[int, list[FrozenTrial]] | None = None
+
+    def __init__(self, space: dict[str, BaseDistribution], **options: Any) -> None:
+        super().__init__(**options)
+        self._space = space
+
+    def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        return known_space(study, self._space, (TrialState.COMPLETE,))  # optuna's intersection, without a scan
 
     def get_population(self, study: Study, generation: int) -> list[FrozenTrial]:
         # optuna scans every trial for each generation asked; this sampler lives for one ask over a study that
@@ -172,4 +180,5 @@ class NSGA2(Algorithm):
         def decide(point: dict[str, Value]) -> Decision:
             return fresh(problem.parameters, history, seed, point, wrap=lambda a: Suggestion(a, labels=labels))
 
-        return _RebuiltNSGAII(**options), seed, decide
+        space = {p.name: distribution(p) for p in problem.parameters}
+        return _RebuiltNSGAII(space, **options), seed, decide

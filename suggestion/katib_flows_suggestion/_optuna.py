@@ -145,6 +145,22 @@ def _frozen(
             yield frozen_trial(trial, params, distributions, problem, attrs, now)
 
 
+def known_space(
+    study: optuna.Study, space: Mapping[str, BaseDistribution], states: tuple[TrialState, ...]
+) -> dict[str, BaseDistribution]:
+    """What optuna's ``IntersectionSearchSpace`` returns for a study of ours, without scanning its trials.
+
+    Every trial we add holds the same distributions (the problem's space), so the intersection over the
+    finished trials of ``states`` is that space, sorted by name and without single-valued distributions,
+    once such a trial exists, else empty. A sampler made for one ask would otherwise compare every trial's
+    distributions on each call, where a live sampler updates its intersection trial by trial: that scan was
+    half of a kept study's ask at 10,000 trials (TPE) and most of it at 1,000 (NSGA-II).
+    """
+    if not study.get_trials(deepcopy=False, states=states):
+        return {}
+    return {name: space[name] for name in sorted(space) if not space[name].single()}
+
+
 def new_study(problem: Problem, sampler: BaseSampler) -> tuple[optuna.Study, InMemoryStorage, int]:
     """An empty in-memory study for ``problem`` (one direction per objective), its storage and study id."""
     storage = InMemoryStorage()

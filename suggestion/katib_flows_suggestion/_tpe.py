@@ -45,7 +45,7 @@ from optuna.trial import FrozenTrial, TrialState
 from katib_flows_suggestion._algorithm import Algorithm, SuggestionCache
 from katib_flows_suggestion._base import Decision, Problem, Trial
 from katib_flows_suggestion._fresh import fresh
-from katib_flows_suggestion._optuna import ask, distribution
+from katib_flows_suggestion._optuna import ask, distribution, known_space
 from katib_flows_suggestion._rules import base_seed
 from katib_flows_suggestion._seed import derive
 from katib_flows_suggestion._settings import Parsed
@@ -62,24 +62,14 @@ def hyperopt_gamma(gamma: float) -> Callable[[int], int]:
 
 
 class _OneSpaceTPE(TPESampler):
-    """TPESampler for a study whose trials all hold the same distributions (ours: the problem's space).
-
-    A live sampler keeps its joint search space (the intersection of the finished trials' distributions)
-    up to date trial by trial; a sampler made for one ask recomputes it over the whole history, which was
-    half of a warm ask at 10,000 trials. With one space the intersection is known: that space, sorted by
-    name and without single-valued distributions, once a trial has finished (COMPLETE or PRUNED), else
-    empty. So this returns what optuna's ``IntersectionSearchSpace`` would, without the scan.
-    """
+    """TPESampler whose joint search space is the problem's (``_optuna.known_space``), not recomputed per ask."""
 
     def __init__(self, space: dict[str, BaseDistribution], *, multivariate: bool, **options: Any) -> None:
         super().__init__(multivariate=multivariate, **options)
-        self._joint = multivariate
-        self._space = {name: space[name] for name in sorted(space) if not space[name].single()}
+        self._joint, self._space = multivariate, space
 
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        if not self._joint or not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)):
-            return {}
-        return dict(self._space)
+        return known_space(study, self._space, (TrialState.COMPLETE, TrialState.PRUNED)) if self._joint else {}
 
 
 class TPE(Algorithm):
