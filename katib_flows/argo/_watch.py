@@ -10,6 +10,8 @@ Workflows labelled with the experiment's name are read too, before the store on 
 newest generation has ended (Succeeded, Failed or Error) and the store, read after it, still has the
 experiment unfinished or unregistered, nothing will finish it (the exit step records the final status
 before its Workflow ends), and ``WorkflowEndedError`` says so with Argo's message instead of waiting forever.
+The trials that Workflow left Running (``argo terminate`` and deletions skip the exit step) are interrupted
+first, so they do not count and the next submission runs them again.
 """
 
 from __future__ import annotations

@@ -397,21 +397,27 @@ def test_a_workflow_that_ends_before_registering_the_experiment_is_reported(
     assert main(watch) == 3
 
 
-def test_a_workflow_that_ends_before_its_experiment_is_reported(
-    tmp_path: Path, fake: FakeArgoServer, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Registered and started, then the Workflow failed (stopped, node lost): nothing will finish it."""
-    url = f"sqlite:///{tmp_path / 'cluster.db'}"
-    path = experiment_file(tmp_path)
-    assert main(["submit", str(path), "--argo-server", fake.url, "--token", TOKEN]) == 0
-    fake.set_phase("team-a", "trivial", "Failed", "Stopped with strategy 'Stop'")
+def _registered_then_ended(tmp_path: Path, fake: FakeArgoServer, message: str) -> str:
+    """Submit, register the experiment as init would, then end the Workflow with ``message``; the store URL."""
     from katib_flows.engine import register_experiment
     from katib_flows.spec import load_file
 
+    url = f"sqlite:///{tmp_path / 'cluster.db'}"
+    path = experiment_file(tmp_path)
+    assert main(["submit", str(path), "--argo-server", fake.url, "--token", TOKEN]) == 0
+    fake.set_phase("team-a", "trivial", "Failed", message)
     experiment = load_file(path).experiment
     assert experiment is not None
     with Store(url, upgrade=True) as store:
         register_experiment(store, experiment, namespace="team-a", name="trivial", seed=1)
+    return url
+
+
+def test_a_workflow_that_ends_before_its_experiment_is_reported(
+    tmp_path: Path, fake: FakeArgoServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Registered and started, then the Workflow failed (stopped, node lost): nothing will finish it."""
+    url = _registered_then_ended(tmp_path, fake, "Stopped with strategy 'Stop'")
     capsys.readouterr()
     watch = ["watch", "trivial", "-n", "team-a", "--db", url, "--argo-server", fake.url, "--token", TOKEN]
     assert main(watch) == 3
@@ -425,17 +431,10 @@ def test_watch_interrupts_the_trials_a_terminated_workflow_left_running(
     tmp_path: Path, fake: FakeArgoServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``argo terminate`` skips the exit step: watch, seeing the Workflow ended, interrupts its trials."""
-    url = f"sqlite:///{tmp_path / 'cluster.db'}"
-    path = experiment_file(tmp_path)
-    assert main(["submit", str(path), "--argo-server", fake.url, "--token", TOKEN]) == 0
-    fake.set_phase("team-a", "trivial", "Failed", "Stopped with strategy 'Terminate'")
-    from katib_flows.engine import Claimed, claim_next_trial, register_experiment
-    from katib_flows.spec import load_file
+    from katib_flows.engine import Claimed, claim_next_trial
 
-    experiment = load_file(path).experiment
-    assert experiment is not None
-    with Store(url, upgrade=True) as store:
-        register_experiment(store, experiment, namespace="team-a", name="trivial", seed=1)
+    url = _registered_then_ended(tmp_path, fake, "Stopped with strategy 'Terminate'")
+    with Store(url) as store:
         claimed = claim_next_trial(store, "team-a", "trivial", lane=0, runner="argo:trivial/0/0")
         other = claim_next_trial(store, "team-a", "trivial", lane=1, runner="argo:another/1/0")
     assert isinstance(claimed, Claimed) and isinstance(other, Claimed)
