@@ -92,7 +92,7 @@ def test_a_live_run_in_the_browser_then_stop_and_resume(
             )
             page.on("dialog", lambda dialog: dialog.accept())  # Stop asks for confirmation
             page.goto(f"{base}/experiments/default/live", timeout=120_000)  # 5 MB of plotly.js on a busy machine
-            page.wait_for_function(f"{_ROWS} > 0 && document.getElementById('plot-history')._fullData", timeout=120_000)
+            page.wait_for_function(f"{_ROWS} > 0 && document.getElementById('plot-history')._fullData", timeout=300_000)
             page.evaluate("window.loadedOnce = true")  # gone if the page reloads
             seen = page.evaluate(_NAMES)
 

@@ -74,6 +74,8 @@ def populate(
 @contextmanager
 def serving(store: Store, access: Access | None = None) -> Iterator[str]:
     """The UI over ``store``, served by uvicorn in a thread on a free port; yields its base URL."""
+    import optuna  # noqa: F401 - as `katib-flows ui` does: loaded before serving, not by the first figures
+    import plotly.graph_objects  # noqa: F401
     import uvicorn
 
     sock = socket.socket()
