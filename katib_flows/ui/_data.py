@@ -40,6 +40,7 @@ from katib_flows.store import ExperimentRecord, MetricLog, Store, TrialRecord, T
 
 SNAPSHOT_SECONDS = 1.0
 IMPORTANCE_SECONDS = 15.0
+IMPORTANCE_TRIALS = 200
 FIGURE_TRIALS = 1000
 MAX_COMPARED = 12
 SORTS = ("seq", "name", "status", "objective", "start", "completion")
@@ -161,7 +162,8 @@ class Reader:
         drawn = {"history": optimization_history(history), "parallel-coordinates": parallel_coordinates(history)}
         count = len(history.completed())
         if fitted is None or (fitted[1] != count and now - fitted[0] >= IMPORTANCE_SECONDS) or count < 10:
-            fitted = (now, count, parameter_importance(history).to_json())
+            fitting = History(snap.record, sample(history, IMPORTANCE_TRIALS), {})  # a forest per fit: keep it small
+            fitted = (now, count, parameter_importance(fitting).to_json())
         if len(history.objectives) > 1:
             drawn["pareto"] = pareto_front(pareto_points(history), history.objectives)
         completed = sum(1 for t in snap.trials if t.status is TrialStatus.SUCCEEDED and t.objective_value is not None)
