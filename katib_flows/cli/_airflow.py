@@ -67,14 +67,9 @@ def dag_text(loaded: Any, file: Path, step: dict[str, Any], *, name: str | None)
 
 def compile_file(file: Path, out: Path | None, step: dict[str, Any], *, name: str | None) -> None:
     from katib_flows.cli._common import load
+    from katib_flows.cli._output import write
 
-    text = dag_text(load(file), file, step, name=name)
-    if out is None:
-        click.echo(text, nl=False)
-        return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {out}", err=True)
+    write(dag_text(load(file), file, step, name=name), out)
 
 
 def compile_folder(folder: Path, step: dict[str, Any], *, check: bool) -> None:

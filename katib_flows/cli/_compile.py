@@ -1,10 +1,11 @@
 """``katib-flows compile``: Experiment files -> Argo Workflows, one file or a whole GitOps folder.
 
-A pipeline: load and check the Experiment (the same loader as ``lint`` and ``run``), apply the command
-line's name and namespace, compile (``katib_flows.argo``, which imports hera: inside the function),
-check the result for unknown fields (and against Argo's JSON schema with ``--validate-schema``), write
-it. ``--all DIR`` compiles every Experiment in DIR into ``DIR/compiled/``; ``--check`` compares instead
-of writing and fails listing every stale file, for CI.
+A pipeline: load the Experiment (``_common.load``, the loader of ``lint`` and ``run``), prepare it with the
+command line's name and namespace (``spec.prepare``), build and validate the Workflow
+(``katib_flows.build.build_workflow``, which the DSL uses too: unknown fields always, Argo's JSON schema
+with ``--validate-schema``; hera is imported inside it), write it. The step options are generated from
+``argo.StepOptions`` (``_options.click_options``). ``--all DIR`` compiles every Experiment in DIR into
+``DIR/compiled/``; ``--check`` compares instead of writing and fails listing every stale file, for CI.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from katib_flows.build import BuildOptions
 from katib_flows.cli import _airflow, _exit
 from katib_flows.cli._common import load, prepare_file
 from katib_flows.cli._options import click_options, from_values
-from katib_flows.cli._output import output_options
+from katib_flows.cli._output import output_options, write
 from katib_flows.errors import CompileError, SpecError
 
 if TYPE_CHECKING:
@@ -112,13 +113,7 @@ def compile_command(
     if engine == "airflow":
         _airflow.compile_file(file, out, airflow, name=name)
         return
-    text = _compile_file(file, settings, name=name)
-    if out is None:
-        click.echo(text, nl=False)
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {out}", err=True)
+    write(_compile_file(file, settings, name=name), out)
 
 
 def _compile_file(file: Path, settings: _Settings, *, name: str | None) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from katib_flows.cli._common import db_option, namespace_option, open_store
-from katib_flows.cli._output import output_options
+from katib_flows.cli._output import output_options, write
 
 
 @click.command("export")
@@ -41,9 +41,4 @@ def export(name: str, db_url: str | None, namespace: str, output: str, out: Path
         click.echo(f"  optuna-dashboard {url}", err=True)
         return
     text = to_csv(history) if output == "csv" else to_json(history, trial_view)
-    if out is None:
-        click.echo(text, nl=False)
-        return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {out} ({len(history.trials)} trials)", err=True)
+    write(text, out, detail=f" ({len(history.trials)} trials)")

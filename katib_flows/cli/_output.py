@@ -105,6 +105,16 @@ def _deprecated(old: str, new: str) -> None:
     click.echo(f"warning: `{old}` is deprecated; write `{new}`", err=True)
 
 
+def write(text: str, out: Path | None, *, detail: str = "") -> None:
+    """``text`` on stdout, or into the file ``out`` (its folder made) with a line on stderr saying so."""
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out}{detail}", err=True)
+
+
 def dump(data: Any, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, ensure_ascii=False, default=str)
