@@ -45,7 +45,7 @@ def trial_log_path(namespace: str, experiment: str, trial: str) -> Path:
 
 
 def checkpoints_dir() -> Path:
-    """Where trials keep PBT checkpoints, as ``<namespace>/<experiment>/<trial>/`` (see ``local._checkpoint``)."""
+    """Where trials keep PBT checkpoints, as ``<namespace>/<experiment>/<trial>/`` (see ``trial._checkpoint``)."""
     folder = os.environ.get(CHECKPOINTS_ENV)
     return Path(folder) if folder else _data_folder() / "checkpoints"
 

@@ -1,4 +1,5 @@
-"""Database fixtures every test folder shares: ``store_url`` and ``store`` on SQLite, MariaDB and PostgreSQL.
+"""Fixtures every test folder shares: ``store_url`` and ``store`` on SQLite, MariaDB and PostgreSQL, and a
+check that no test leaves a thread running.
 
 ``store_url`` is parametrized over the three backends (Optuna's ``pytest_storages`` idea), so one contract
 test runs on each. Every test gets a fresh, empty, isolated place: a SQLite file under ``tmp_path``, a MySQL
@@ -17,6 +18,8 @@ import os
 import re
 import secrets
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,22 @@ MYSQL_URL = os.environ.get("KATIB_FLOWS_TEST_MYSQL_URL", "mysql+pymysql://root@1
 POSTGRES_URL = os.environ.get("KATIB_FLOWS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _PREFIX = "kft_"
 _OURS = re.compile(rf"^{_PREFIX}(\d+)_[0-9a-f]+$")
+#: How long the threads a test started may take to end after it, once told to (a loaded machine is slow).
+_THREAD_GRACE_SECONDS = 5.0
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads() -> Iterator[None]:
+    """Fail a test that leaves a thread it started running (kopf's leak check, for threads): lanes, metric
+    pollers, log followers, kill timers and experiment watchers must all end with their run or trial."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + _THREAD_GRACE_SECONDS
+    while leaked := [t for t in threading.enumerate() if t not in before and t.is_alive()]:
+        if time.monotonic() > deadline:
+            names = ", ".join(sorted(t.name for t in leaked))
+            pytest.fail(f"the test left {len(leaked)} thread(s) running: {names}", pytrace=False)
+        time.sleep(0.05)
 
 
 class _Server:

@@ -1,34 +1,21 @@
 """What ``katib-flows step trial`` does around a runner: pick it, watch the experiment, honour SIGTERM.
 
-Called by ``_step.trial`` once it knows the trial is still to run. Both runners have the same interface
-(``start``; ``stop(reason)`` from any thread; ``wait`` -> the recorded trial): ``LocalTrial`` runs the
-primary container's command beside the step, ``KubeTrial`` creates the trial's object in the cluster.
-Around either, a thread stops the trial when the experiment completes (another lane reached the goal,
-say), and SIGTERM (Argo stopping the Workflow) stops it as interrupted: it does not count and runs again.
+Called by ``_step.trial`` once it knows the trial is still to run. The CLI is the one place that knows
+both trial runners (``katib_flows.trial.TrialRunner``): ``LocalTrial`` runs the primary container's
+command beside the step, ``KubeTrial`` creates the trial's object in the cluster. Around either, the
+trial package stops the trial when the experiment completes (another lane reached the goal, say), and
+SIGTERM (Argo stopping the Workflow) stops it as interrupted: it does not count and runs again.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import threading
-from types import FrameType
-from typing import Any, Protocol
+from typing import Any
 
 import click
 
-from katib_flows.errors import KatibFlowsError
-
 #: Seconds between two reads of the trial's object (the Kubernetes runner); tests make it short.
 POLL_ENV = "KATIB_FLOWS_TRIAL_POLL_SECONDS"
-
-
-class TrialRunner(Protocol):
-    def start(self) -> None: ...
-
-    def stop(self, reason: str) -> None: ...
-
-    def wait(self) -> Any: ...
 
 
 def run_trial(
@@ -36,10 +23,19 @@ def run_trial(
 ) -> Any:
     """Run the claimed trial ``record`` with ``runner`` (kubernetes | local) and return the recorded trial."""
     from katib_flows.engine import experiment_of
-    from katib_flows.local import EarlyStopping
+    from katib_flows.trial import (
+        INTERRUPTED,
+        EarlyStopping,
+        TrialContext,
+        TrialRunner,
+        on_sigterm,
+        stop_when_experiment_ends,
+        wait_and_record,
+    )
 
     experiment = experiment_of(store.get_experiment(namespace, experiment_name))
     early = EarlyStopping(experiment, store, namespace, experiment_name) if experiment.spec.early_stopping else None
+    context = TrialContext(store, namespace, experiment_name, experiment, record, early=early, on_line=click.echo)
     trial: TrialRunner
     poll = _poll_seconds()
     if runner == "kubernetes":
@@ -47,15 +43,15 @@ def run_trial(
         from katib_flows.kube import KubeApi, KubeTrial, Owner, PodExtras, Timing
 
         extras = PodExtras(image=os.environ.get(IMAGE_ENV), checkpoint_claim=os.environ.get(CHECKPOINTS_CLAIM_ENV))
-        trial = KubeTrial(
-            store, namespace, experiment_name, experiment, record, api=KubeApi(), owner=Owner(workflow, workflow_uid),
-            early=early, on_line=click.echo, timing=Timing(poll_seconds=poll) if poll else Timing(), extras=extras,
-        )  # fmt: skip
+        trial = KubeTrial(context, api=KubeApi(), owner=Owner(workflow, workflow_uid),
+                          timing=Timing(poll_seconds=poll) if poll else Timing(), extras=extras)  # fmt: skip
     else:
         from katib_flows.local import LocalTrial
 
-        trial = LocalTrial(store, namespace, experiment_name, experiment, record, early=early, on_line=click.echo)
-    return _Watched(store, namespace, experiment_name, poll or 1.0).run(trial)
+        trial = LocalTrial(context)
+    trial.start()
+    with stop_when_experiment_ends(trial, poll or 1.0), on_sigterm(lambda: trial.stop(INTERRUPTED)):
+        return wait_and_record(trial)
 
 
 def _poll_seconds() -> float | None:
@@ -71,50 +67,3 @@ def _poll_seconds() -> float | None:
 
         raise SpecError(f"{POLL_ENV} must be a positive number of seconds, got {text!r}")
     return value
-
-
-class _Watched:
-    """Runs a trial to its end, stopping it when the experiment completes or the step gets SIGTERM."""
-
-    def __init__(self, store: Any, namespace: str, experiment: str, poll_seconds: float) -> None:
-        self.store, self.namespace, self.experiment, self.poll_seconds = store, namespace, experiment, poll_seconds
-
-    def run(self, trial: TrialRunner) -> Any:
-        from katib_flows.local import INTERRUPTED
-
-        trial.start()
-        done = threading.Event()
-        watcher = threading.Thread(target=self._watch, args=(trial, done), daemon=True)
-        watcher.start()
-        previous = _on_sigterm(lambda: trial.stop(INTERRUPTED))
-        try:
-            return trial.wait()
-        finally:
-            done.set()
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
-
-    def _watch(self, trial: TrialRunner, done: threading.Event) -> None:
-        from katib_flows.engine import REASON_EXPERIMENT_COMPLETED
-
-        while not done.wait(self.poll_seconds):
-            try:
-                record = self.store.get_experiment(self.namespace, self.experiment)
-            except KatibFlowsError:
-                continue  # the store blinked; the next poll tries again
-            if record.condition.terminal:
-                trial.stop(REASON_EXPERIMENT_COMPLETED)
-                return
-
-
-def _on_sigterm(stop: Any) -> Any:
-    """Argo stops a step with SIGTERM: stop the trial too, and leave it to run again."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop()
-
-    previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, handler)
-    return previous

@@ -6,7 +6,7 @@ Used by ``katib-flows step trial`` in the Workflow's pods. It reaches the API se
 
 from katib_flows.errors import InvalidObjectError
 from katib_flows.kube._api import KubeApi
-from katib_flows.kube._conditions import Condition, ConditionError, Outcome
+from katib_flows.kube._conditions import Condition, ConditionError, ConditionMet
 from katib_flows.kube._logs import LogFollower, infrastructure_fault
 from katib_flows.kube._trial import JOB_NAME_LABELS, KubeTrial, Owner, PodExtras, Timing
 
@@ -14,11 +14,11 @@ __all__ = [
     "JOB_NAME_LABELS",
     "Condition",
     "ConditionError",
+    "ConditionMet",
     "InvalidObjectError",
     "KubeApi",
     "KubeTrial",
     "LogFollower",
-    "Outcome",
     "Owner",
     "PodExtras",
     "Timing",

@@ -39,7 +39,7 @@ class ConditionError(SpecError):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ConditionMet:
     """A met condition: the workload's own reason and message, when its condition element carries them."""
 
     reason: str = ""
@@ -88,8 +88,8 @@ class Condition:
                 'status.conditions.#(type=="Complete")#|#(status=="True")#'
             ) from None
 
-    def check(self, document: Any) -> Outcome | None:
-        """An ``Outcome`` when ``document`` meets the condition, else None."""
+    def check(self, document: Any) -> ConditionMet | None:
+        """A ``ConditionMet`` when ``document`` meets the condition, else None."""
         result = self.path.get(document)
         if isinstance(result, list) and result:
             first = result[0]
@@ -98,8 +98,8 @@ class Condition:
         else:
             return None
         if not isinstance(first, dict):
-            return Outcome()
-        return Outcome(str(first.get("reason") or ""), str(first.get("message") or ""))
+            return ConditionMet()
+        return ConditionMet(str(first.get("reason") or ""), str(first.get("message") or ""))
 
 
 class _Syntax(Exception):

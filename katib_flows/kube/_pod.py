@@ -9,7 +9,7 @@ init container with ``restartPolicy: Always``, Kubernetes 1.29 and newer): it st
 container, does not keep the Job from completing, and gets SIGTERM when the training container has
 ended, on which it reads the file a last time and exits.
 
-A PBT trial's checkpoint directory (``_checkpoint``) lives on a ReadWriteMany PersistentVolumeClaim that
+A PBT trial's checkpoint directory (``trial._checkpoint``) lives on a ReadWriteMany PersistentVolumeClaim that
 the ``trial`` step mounts too: the step prepares ``<namespace>/<experiment>/<trial>/`` there (a copy of the
 parent's), and the primary container gets that sub-path mounted at the ``suggestion_trial_dir`` path, as
 Katib's PBT volume is mounted.

@@ -1,7 +1,7 @@
-"""One claimed trial run as a Kubernetes object to its end: create, follow, collect, record, delete.
+"""The Kubernetes trial runner: one claimed trial run as a Kubernetes object (a ``TrialRunner``).
 
-The Argo ``step trial`` verb's default runner, with the interface of ``LocalTrial`` (``start``, ``stop``
-from any thread with a reason, ``wait`` returning the recorded trial). ``start`` renders the trial
+The Argo ``step trial`` verb's default runner, the sibling of ``local.LocalTrial``: create, follow,
+collect, then the caller records the outcome and ``release`` deletes the object. ``start`` renders the trial
 template (DESIGN.md section 5), adds an ownerReference to the running Workflow (so deleting the Workflow
 deletes its trials) and creates the object under the trial's name. The name is deterministic, so a retried
 step gets 409 Conflict and follows the object its first attempt created; the metric rows that attempt
@@ -9,14 +9,15 @@ stored are not stored again. ``wait`` polls the object, evaluating Katib's failu
 its success condition, while a ``LogFollower`` feeds the primary container's log to the same
 ``Collection`` a local trial uses (early stopping included); a File or TensorFlowEvent experiment's
 metrics come from the log of the collector sidecar added to the primary pod instead, and a PBT trial's
-pod mounts its checkpoint directory from the claim (``_pod``). Then it records the outcome as
-``LocalTrial`` does and deletes the object unless ``trialTemplate.retain``. A stop (early stopping, the
+pod mounts its checkpoint directory from the claim (``_pod``). ``wait`` returns the outcome; once it is
+recorded, ``release`` deletes the object unless ``trialTemplate.retain``. A stop (early stopping, the
 experiment completed, SIGTERM of the step) deletes the object first. A pod the cluster ended (evicted,
 node lost) makes the trial interrupted, not failed: it does not count and the experiment runs another.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,10 +27,9 @@ from typing import Any
 from katib_flows_suggestion import checkpoint_dirs
 
 from katib_flows.cluster import L_EXPERIMENT, L_MANAGED_BY, L_TRIAL, MANAGED_BY
-from katib_flows.engine import interrupt_trial
 from katib_flows.errors import ClusterError, InvalidObjectError, KatibFlowsError, SpecError
 from katib_flows.kube._api import KubeApi
-from katib_flows.kube._conditions import Condition, Outcome
+from katib_flows.kube._conditions import Condition, ConditionMet
 from katib_flows.kube._logs import Followers, LogFollower, infrastructure_fault
 from katib_flows.kube._pod import (
     COLLECTOR_CONTAINER,
@@ -37,12 +37,15 @@ from katib_flows.kube._pod import (
     add_checkpoint,
     add_metrics_collector,
 )
-from katib_flows.local import CHECKPOINT_DIR_ENV, Collection, EarlyStopping, prepare_checkpoint
-from katib_flows.local._command import trial_parameters
-from katib_flows.local._trial import TrialRecording
-from katib_flows.spec import Experiment, primary_pod, render_object
-from katib_flows.spec._kinds import PRIMARY_POD_LABELS, SUCCESS_FAILURE_CONDITIONS
-from katib_flows.store import Store, TrialRecord, TrialStatus
+from katib_flows.spec import (
+    PRIMARY_POD_LABELS,
+    SUCCESS_FAILURE_CONDITIONS,
+    primary_pod,
+    render_object,
+    trial_parameters,
+)
+from katib_flows.store import TrialStatus
+from katib_flows.trial import CHECKPOINT_DIR_ENV, Collection, Outcome, TrialContext, TrialRunner, prepare_checkpoint
 
 #: kind -> the label its controller puts on the pods it creates, valued with the object's name.
 JOB_NAME_LABELS = {
@@ -89,46 +92,38 @@ class PodExtras:
     checkpoint_root: Path | None = None
 
 
-class KubeTrial(TrialRecording):
+class KubeTrial(TrialRunner):
     def __init__(
         self,
-        store: Store,
-        namespace: str,
-        experiment_name: str,
-        experiment: Experiment,
-        trial: TrialRecord,
+        context: TrialContext,
         *,
         api: KubeApi,
         owner: Owner | None = None,
-        early: EarlyStopping | None = None,
-        on_line: Callable[[str], None] | None = None,
         timing: Timing | None = None,
         extras: PodExtras | None = None,
     ) -> None:
-        self.store, self.namespace, self.experiment_name = store, namespace, experiment_name
-        self.experiment, self.trial, self.api, self.owner, self.early = experiment, trial, api, owner, early
-        self.on_line = on_line
-        self.timing = timing or Timing()
-        self.extras = extras or PodExtras()
-        template = experiment.spec.trial_template
+        template = context.experiment.spec.trial_template
         if template is None or template.command is not None:
             raise SpecError(
                 "spec.trialTemplate: the command short form runs only beside the step; give a trialSpec (a Job "
                 "or a training job), or compile with --trial-runner local"
             )
-        self.template = template
-        stored = len(store.get_observation_log(namespace, trial.name))
-        self.collection = Collection(experiment, store, namespace, trial.name, None, pod_log=True, skip_rows=stored)
+        stored = len(context.store.get_observation_log(context.namespace, context.trial.name))
+        collection = Collection(context.experiment, context.store, context.namespace, context.trial.name, None,
+                                pod_log=True, skip_rows=stored)  # fmt: skip
+        super().__init__(context, collection)
+        self.experiment, self.namespace = context.experiment, context.namespace
+        self.api, self.owner, self.template = api, owner, template
+        self.timing = timing or Timing()
+        self.extras = extras or PodExtras()
         self.sidecar = self.collection.kind in SIDECAR_KINDS  # File, TensorFlowEvent: read through a sidecar
         self.body: dict[str, Any] = {}
         self.selector: dict[str, str] = {}
         self.failure: Condition | None = None
         self.success: Condition | None = None
         self._failed_to_start: str | None = None
-        self._stop_reason: str | None = None
-        self._early_reason: str | None = None
         self._stop_requested = threading.Event()
-        self._lock = threading.Lock()
+        self._delete_on_release = False
 
     # start ------------------------------------------------------------------------------------------------
 
@@ -151,8 +146,6 @@ class KubeTrial(TrialRecording):
             self._prepare_checkpoint()
             if self._failed_to_start is not None:
                 return
-        if self.early is not None:
-            self.collection.on_report = self._check_early
         meta = self.body["metadata"]
         try:
             created = self.api.create(self.body)
@@ -180,7 +173,7 @@ class KubeTrial(TrialRecording):
                 raise SpecError(f"spec.trialTemplate: the trial's object has no {field}")
         meta = body["metadata"]
         meta["labels"] = {**(meta.get("labels") or {}), L_TRIAL: self.trial.name,
-                          L_EXPERIMENT: self.experiment_name, L_MANAGED_BY: MANAGED_BY}  # fmt: skip
+                          L_EXPERIMENT: self.context.experiment_name, L_MANAGED_BY: MANAGED_BY}  # fmt: skip
         if self.owner is not None and self.owner.uid:
             meta["ownerReferences"] = [*(meta.get("ownerReferences") or []), self.owner.reference()]
         found = primary_pod(body, self.template.primary_container_name)
@@ -251,61 +244,49 @@ class KubeTrial(TrialRecording):
 
     # stop and wait ----------------------------------------------------------------------------------------
 
-    def stop(self, reason: str) -> None:
-        """Stop the trial (its object is deleted by ``wait``); the first reason given wins. Signal-safe."""
-        with self._lock:
-            self._stop_reason = self._stop_reason or reason
-        self._stop_requested.set()
+    def _halt(self, reason: str) -> None:
+        self._stop_requested.set()  # ``wait`` deletes the object
 
-    def wait(self) -> TrialRecord:
-        """Follow the object until a condition is met or the trial is stopped; record and return the outcome."""
+    def wait(self) -> Outcome:
+        """Follow the object until a condition is met or the trial is stopped; its outcome."""
         if self._failed_to_start is not None:
             self.collection.close()
-            return self._finish(TrialStatus.FAILED, "TrialFailed", self._failed_to_start)
-        assert self.failure is not None and self.success is not None
-        follower = self._followers()
-        follower.start()
+            return Outcome.failed(self._failed_to_start)
+        followers = self._followers()
+        followers.start()
         try:
-            verdict = self._follow()
+            ended = self._follow()
         except BaseException:
-            follower.stop()
+            followers.stop()
             self.collection.close()
             raise
-        if verdict is None:  # stopped: delete first, so that it stops
+        if ended is None:  # stopped: delete first, so that it stops
             self._delete()
-            follower.stop()
+            followers.stop()
             rows = self.collection.finish()
-            return self._stopped(self._stop_reason or "", rows, "the step was stopped; the trial runs again")
-        if verdict[0] == "gone":
-            follower.stop()
+            return self._stopped(self.stop_reason or "", rows, "the step was stopped; the trial runs again")
+        if ended.interrupted:  # the object is gone
+            followers.stop()
             self.collection.finish()
-            message = f"the trial's {self.body['kind']} was deleted while it ran; the trial runs again"
-            interrupt_trial(self.store, self.namespace, self.trial.name, message)
-            return self.store.get_trial(self.namespace, self.trial.name)
-        follower.finish(self.timing.drain_seconds)
+            return ended
+        followers.finish(self.timing.drain_seconds)
         rows = self.collection.finish()
-        kind, outcome = verdict
-        if kind == "failed":
-            fault = infrastructure_fault(follower.pods)
-            if fault is not None:
-                interrupt_trial(
-                    self.store, self.namespace, self.trial.name, f"ended by the cluster ({fault}); runs again"
-                )
-                finished = self.store.get_trial(self.namespace, self.trial.name)
-            else:
-                finished = self._finish(TrialStatus.FAILED, "TrialFailed", self._workload(outcome, "failed"), rows)
-        else:
-            finished = self._finish(TrialStatus.SUCCEEDED, message=self._workload(outcome, "succeeded"), logs=rows)
-            if self.early is not None and finished.status is TrialStatus.SUCCEEDED:
-                self.early.succeeded(self.trial.name, self.collection.curve)
-        for error in follower.errors:
+        for error in followers.errors:
             self._say(f"katib-flows: the log could not be read: {error}")
-        if not self.template.retain:
-            try:
-                self._delete()
-            except ClusterError as exc:  # recorded already; the Workflow's garbage collection removes it later
-                self._say(f"katib-flows: {exc}")
-        return finished
+        self._delete_on_release = not self.template.retain
+        fault = infrastructure_fault(followers.pods) if ended.status is TrialStatus.FAILED else None
+        if fault is not None:
+            return Outcome.interrupt(f"ended by the cluster ({fault}); runs again")
+        return dataclasses.replace(ended, logs=rows)
+
+    def release(self) -> None:
+        """Delete the object of a trial that ended by itself, unless ``trialTemplate.retain``."""
+        if not self._delete_on_release:
+            return
+        try:
+            self._delete()
+        except ClusterError as exc:  # recorded already; the Workflow's garbage collection removes it later
+            self._say(f"katib-flows: {exc}")
 
     def _followers(self) -> Followers:
         """The primary container's log, shown; its metrics, or with a sidecar the sidecar's envelopes."""
@@ -319,8 +300,8 @@ class KubeTrial(TrialRecording):
             return Followers(follow(primary, self._line))
         return Followers(follow(primary, self._say), follow(COLLECTOR_CONTAINER, self.collection.line))
 
-    def _follow(self) -> tuple[str, Outcome] | None:
-        """Poll the object: ("failed" | "succeeded" | "gone", outcome), or None when stopped."""
+    def _follow(self) -> Outcome | None:
+        """Poll the object until a condition is met (Failed first, as Katib) or it is gone; None when stopped."""
         assert self.failure is not None and self.success is not None
         api_version, kind, name = self.body["apiVersion"], self.body["kind"], self.body["metadata"]["name"]
         while not self._stop_requested.is_set():
@@ -328,19 +309,19 @@ class KubeTrial(TrialRecording):
             if self._stop_requested.is_set():
                 break
             if found is None:
-                return "gone", Outcome()
-            outcome = self.failure.check(found)
-            if outcome is not None:
-                return "failed", outcome
-            outcome = self.success.check(found)
-            if outcome is not None:
-                return "succeeded", outcome
+                return Outcome.interrupt(f"the trial's {kind} was deleted while it ran; the trial runs again")
+            met = self.failure.check(found)
+            if met is not None:
+                return Outcome.failed(self._workload(met, "failed"))
+            met = self.success.check(found)
+            if met is not None:
+                return Outcome(TrialStatus.SUCCEEDED, message=self._workload(met, "succeeded"))
             self._stop_requested.wait(self.timing.poll_seconds)
         return None
 
-    def _workload(self, outcome: Outcome, what: str) -> str:
+    def _workload(self, met: ConditionMet, what: str) -> str:
         kind = self.body["kind"]
-        detail = ". ".join(p for p in (outcome.reason, outcome.message) if p)
+        detail = ". ".join(p for p in (met.reason, met.message) if p)
         return f"{kind} {what}" + (f": {detail}" if detail else "")
 
     def _delete(self) -> None:
@@ -353,5 +334,4 @@ class KubeTrial(TrialRecording):
         self._say(line)
 
     def _say(self, line: str) -> None:
-        if self.on_line is not None:
-            self.on_line(line)
+        self.context.say(line)

@@ -5,7 +5,7 @@ Kubernetes Job, a TFJob/PyTorchJob/XGBoostJob/MPIJob (the primary container of i
 ``configMap`` template read from a file beside the Experiment. The container's image is ignored; its
 ``command``/``args``/``env``/``workingDir`` are kept, rendered inside string values only (DESIGN.md
 section 5). Relative paths resolve against the Experiment file's folder. A PBT trial's checkpoint directory
-(``_checkpoint``) replaces the ``suggestion_trial_dir`` path the template mounts it at.
+(``trial.prepare_checkpoint``) replaces the ``suggestion_trial_dir`` path the template mounts it at.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 import yaml
 
 from katib_flows.errors import SpecError
-from katib_flows.local._checkpoint import CHECKPOINT_DIR_ENV
 from katib_flows.local._process import Command
-from katib_flows.spec import Experiment, find_container, render_command, render_object
+from katib_flows.spec import Experiment, find_container, render_command, render_object, trial_parameters
+from katib_flows.trial import CHECKPOINT_DIR_ENV
 
 #: The folder the Experiment file was in, kept with the stored spec so ``resume`` finds the scripts again.
 SOURCE_DIR_ANNOTATION = "katib-flows.io/source-dir"
@@ -30,12 +30,6 @@ SOURCE_DIR_ANNOTATION = "katib-flows.io/source-dir"
 def source_dir(experiment: Experiment) -> Path | None:
     folder = (experiment.metadata.annotations or {}).get(SOURCE_DIR_ANNOTATION)
     return Path(folder) if folder else None
-
-
-def trial_parameters(experiment: Experiment) -> list[tuple[str, str]]:
-    template = experiment.spec.trial_template
-    assert template is not None
-    return [(tp.name, tp.reference) for tp in template.trial_parameters or [] if tp.name and tp.reference]
 
 
 def template_object(experiment: Experiment, base_dir: Path | None) -> dict[str, Any] | None:

@@ -2,11 +2,12 @@
 
 ``LocalRun.run`` is what ``katib-flows run`` and ``resume`` call. Each lane is a thread that owns one
 trial process at a time; a finished trial's slot is claimed again at once, so no lane waits for the
-slowest trial of a batch. The main thread only watches: the deadline, Ctrl-C (SIGINT), SIGTERM, and a stop
-request in the store (``katib-flows stop``, the UI), which it treats as Ctrl-C. When the experiment
-completes, trials still running are stopped and marked ``Killed`` (Katib lets them run; DESIGN.md section
-8). When interrupted, they are marked as interrupted and the experiment stays resumable. All state is
-in the store; a crash of this process loses nothing that ``resume`` cannot redo.
+slowest trial of a batch; a lane drives its trial through the ``TrialRunner`` call order with a
+``LocalTrial``. The main thread only watches: the deadline, Ctrl-C (SIGINT), SIGTERM, and a stop request
+in the store (``katib-flows stop``, the UI), which it treats as Ctrl-C. When the experiment completes,
+trials still running are stopped and marked ``Killed`` (Katib lets them run; DESIGN.md section 8). When
+interrupted, they are marked as interrupted and the experiment stays resumable. All state is in the
+store; a crash of this process loses nothing that ``resume`` cannot redo.
 
 Several runners (processes, machines) may run one experiment on a shared store (``--join``): the engine's
 claim keeps them within ``parallelTrialCount`` together, ``RunOptions.lanes`` caps this runner's share,
@@ -18,13 +19,11 @@ raises ``StoreUnavailableError``; the experiment is left resumable.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 import katib_flows_suggestion as sg
 
@@ -39,13 +38,13 @@ from katib_flows.engine import (
     stop_requested,
 )
 from katib_flows.errors import StoreUnavailableError
-from katib_flows.local._early import EarlyStopping
 from katib_flows.local._lease import DEFAULT_LEASE_SECONDS, LeaseKeeper
 from katib_flows.local._process import DEFAULT_GRACE_SECONDS
 from katib_flows.local._report import Reporter
-from katib_flows.local._trial import INTERRUPTED, LocalTrial
+from katib_flows.local._trial import LocalTrial
 from katib_flows.spec import Experiment
 from katib_flows.store import ExperimentCondition, ExperimentRecord, Store, TrialRecord
+from katib_flows.trial import INTERRUPTED, EarlyStopping, TrialContext, on_sigterm, wait_and_record
 
 REASON_DEADLINE = "ExperimentDeadlineReached"
 #: How long an idle lane sleeps before asking again, when no local trial finishing wakes it first.
@@ -115,30 +114,29 @@ class LocalRun:
         keeper = LeaseKeeper(self.store, self.namespace, self.name, self.runner, self.options.lease,
                              self._running_names, self._lost)  # fmt: skip
         keeper.start()
-        previous = _install_sigterm()
         started = polled = time.monotonic()
-        try:
-            for thread in threads:
-                thread.start()
-            while any(t.is_alive() for t in threads):
+        # SIGTERM (a scheduler or ``kill`` asks us to stop) stops the run as Ctrl-C does.
+        with on_sigterm(_keyboard_interrupt):
+            try:
                 for thread in threads:
-                    thread.join(timeout=0.2)
-                self.reporter.tick()
-                now, deadline = time.monotonic(), self.options.deadline
-                if deadline is not None and now - started > deadline and self._stop_reason is None:
-                    self._stop(REASON_DEADLINE)
-                if now - polled >= _STOP_POLL_SECONDS and self._stop_reason is None:
-                    polled = now
-                    if self._stop_asked():
-                        self._stop(INTERRUPTED)  # asked through the store: end exactly as after Ctrl-C
-        except KeyboardInterrupt:
-            self._stop(INTERRUPTED)
-            for thread in threads:
-                thread.join()
-        finally:
-            keeper.stop()
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
+                    thread.start()
+                while any(t.is_alive() for t in threads):
+                    for thread in threads:
+                        thread.join(timeout=0.2)
+                    self.reporter.tick()
+                    now, deadline = time.monotonic(), self.options.deadline
+                    if deadline is not None and now - started > deadline and self._stop_reason is None:
+                        self._stop(REASON_DEADLINE)
+                    if now - polled >= _STOP_POLL_SECONDS and self._stop_reason is None:
+                        polled = now
+                        if self._stop_asked():
+                            self._stop(INTERRUPTED)  # asked through the store: end exactly as after Ctrl-C
+            except KeyboardInterrupt:
+                self._stop(INTERRUPTED)
+                for thread in threads:
+                    thread.join()
+            finally:
+                keeper.stop()
         if self._stop_reason == INTERRUPTED:
             self._interrupt_leftovers()
         if self._errors:
@@ -174,10 +172,9 @@ class LocalRun:
     def _run_trial(self, trial: TrialRecord, lane: int) -> None:
         """Run a trial claimed by this runner (created Running) to its end."""
         self.reporter.trial_started(trial, lane)
-        run = LocalTrial(
-            self.store, self.namespace, self.name, self.experiment, trial, log_path=self._log_path(trial),
-            early=self._early, grace=self.options.grace, on_line=lambda line: self.reporter.trial_output(trial, line),
-        )  # fmt: skip
+        context = TrialContext(self.store, self.namespace, self.name, self.experiment, trial, early=self._early,
+                               on_line=lambda line: self.reporter.trial_output(trial, line))  # fmt: skip
+        run = LocalTrial(context, log_path=self._log_path(trial), grace=self.options.grace)
         run.start()
         with self._lock:
             self._running[trial.name] = run
@@ -185,7 +182,7 @@ class LocalRun:
         if stopping is not None:
             run.stop(stopping)
         try:
-            finished = run.wait()
+            finished = wait_and_record(run)
         finally:
             with self._lock:
                 self._running.pop(trial.name, None)
@@ -246,14 +243,5 @@ class LocalRun:
         return self.options.logs_dir / self.namespace / self.name / f"{trial.name}.log"
 
 
-def _install_sigterm() -> signal.Handlers | None:
-    """SIGTERM stops the run like Ctrl-C does (a scheduler or ``kill`` asks us to stop)."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, handler)
-    return previous  # type: ignore[return-value]
+def _keyboard_interrupt() -> None:
+    raise KeyboardInterrupt

@@ -8,7 +8,6 @@ read line by line by the caller's thread, so metrics are parsed while the trial 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -67,6 +66,9 @@ class TrialProcess:
         self.pid = self._popen.pid
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.stop_reason: str | None = None
+        self._lock = threading.Lock()
+        self._killers: list[threading.Timer] = []
+        self._group_gone = False
         self._timer: threading.Timer | None = None
         if command.timeout:
             self._timer = threading.Timer(command.timeout, self._time_out)
@@ -87,6 +89,12 @@ class TrialProcess:
             self._timer.cancel()
         if self._popen.stdout is not None:
             self._popen.stdout.close()
+        with self._lock:
+            # Nothing of the trial is left to kill: no SIGKILL timer need outlive it.
+            self._group_gone = not self._signal(0)
+            if self._group_gone:
+                for killer in self._killers:
+                    killer.cancel()
         return code
 
     @property
@@ -97,15 +105,24 @@ class TrialProcess:
         """SIGTERM to the process group, SIGKILL after ``grace`` seconds; safe to call more than once."""
         if self.stop_reason is None:
             self.stop_reason = reason
-        self._signal(signal.SIGTERM)
-        killer = threading.Timer(grace, self._signal, args=(signal.SIGKILL,))
-        killer.daemon = True
-        killer.start()
+        with self._lock:
+            if not self._signal(signal.SIGTERM) or self._group_gone:
+                return
+            killer = threading.Timer(grace, self._signal, args=(signal.SIGKILL,))
+            killer.daemon = True
+            killer.start()
+            self._killers.append(killer)
 
     def _time_out(self) -> None:
         self.stop(DEADLINE_EXCEEDED)
 
-    def _signal(self, sig: signal.Signals) -> None:
+    def _signal(self, sig: int) -> bool:
+        """Send ``sig`` to the group (0 only asks whether it exists); False when no process of it is left."""
         # To the group even when the leader has exited: what it started may still run.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
+        try:
             os.killpg(self.pid, sig)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True

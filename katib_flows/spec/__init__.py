@@ -4,7 +4,13 @@ Pure: imports neither the store nor the engine. ``load_file`` is what commands u
 what ``lint`` uses (it reports every problem and never raises for user input).
 """
 
-from katib_flows.spec._kinds import find_container, pod_specs, primary_pod
+from katib_flows.spec._kinds import (
+    PRIMARY_POD_LABELS,
+    SUCCESS_FAILURE_CONDITIONS,
+    find_container,
+    pod_specs,
+    primary_pod,
+)
 from katib_flows.spec._load import Checked, check_document, check_file, check_text, load_file, load_text
 from katib_flows.spec._models import (
     AdditionalObjective,
@@ -19,10 +25,12 @@ from katib_flows.spec._models import (
 )
 from katib_flows.spec._prepare import prepare
 from katib_flows.spec._problems import Problem
-from katib_flows.spec._render import format_value, render_command, render_object
+from katib_flows.spec._render import format_value, render_command, render_object, trial_parameters
 from katib_flows.spec._search import to_search_problem
 
 __all__ = [
+    "PRIMARY_POD_LABELS",
+    "SUCCESS_FAILURE_CONDITIONS",
     "AdditionalObjective",
     "AlgorithmSpec",
     "Checked",
@@ -47,4 +55,5 @@ __all__ = [
     "render_command",
     "render_object",
     "to_search_problem",
+    "trial_parameters",
 ]

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from katib_flows.spec._models import Experiment
+
 #: ``${trialParameters.NAME}``; NAME is anything up to the closing brace.
 TRIAL_PARAMETER = re.compile(r"\$\{trialParameters\.([^{}]+)\}")
 #: ``${trialSpec.Name}`` and friends, as a trial parameter's ``reference`` or directly in the template.
@@ -71,6 +73,13 @@ def substitute_tree(node: Any, parameters: Mapping[str, str], meta: Mapping[str,
     if isinstance(node, list):
         return [substitute_tree(v, parameters, meta) for v in node]
     return node
+
+
+def trial_parameters(experiment: Experiment) -> list[tuple[str, str]]:
+    """The template's ``trialParameters`` as (name, reference) pairs, what the render functions take."""
+    template = experiment.spec.trial_template
+    assert template is not None
+    return [(tp.name, tp.reference) for tp in template.trial_parameters or [] if tp.name and tp.reference]
 
 
 def trial_parameter_values(

@@ -18,7 +18,7 @@ line it belongs to). Each call, rebuilt from the history:
 3. ``Wait`` when every member's latest trial is still running (so one will finish). PBT re-runs values
    from new checkpoints by design and never runs out: the experiment ends by ``maxTrialCount`` or goal.
 
-Checkpoint contract for runners (the runner side is not in this package; ``katib_flows.local._checkpoint``
+Checkpoint contract for runners (the runner side is not in this package; ``katib_flows.trial._checkpoint``
 implements it): a trial's checkpoint directory is ``checkpoint_dirs(root, experiment, trial, labels).own``
 = ``<root>/<experiment>/<trial>``, where the runner's ``root`` is one folder per namespace. Before the
 trial starts the runner creates it and, when ``.parent`` is set, copies the parent's directory into it

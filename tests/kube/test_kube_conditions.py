@@ -14,7 +14,7 @@ import gjson
 import pytest
 import yaml
 
-from katib_flows.kube import Condition, ConditionError, Outcome
+from katib_flows.kube import Condition, ConditionError, ConditionMet
 from katib_flows.kube._conditions import MISSING
 from katib_flows.spec._kinds import SUCCESS_FAILURE_CONDITIONS
 
@@ -150,8 +150,8 @@ def test_the_gjson_package_agrees(condition: str, name: str) -> None:
 
 
 def test_a_met_condition_carries_the_workloads_reason_and_message() -> None:
-    assert Condition(JOB_FAILURE, "c").check(JOB_FAILED) == Outcome("BackoffLimitExceeded", "Failed is True")
-    assert Condition(WORKFLOW_FAILURE, "c").check(WORKFLOW_FAILED) == Outcome("", "child failed")
+    assert Condition(JOB_FAILURE, "c").check(JOB_FAILED) == ConditionMet("BackoffLimitExceeded", "Failed is True")
+    assert Condition(WORKFLOW_FAILURE, "c").check(WORKFLOW_FAILED) == ConditionMet("", "child failed")
 
 
 @pytest.mark.parametrize(

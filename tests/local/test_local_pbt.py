@@ -20,10 +20,11 @@ from katib_flows_suggestion._pbt import LABEL_GENERATION, LABEL_MEMBER, LABEL_PA
 
 from katib_flows.cli import _exit, main
 from katib_flows.errors import TrialCommandError
-from katib_flows.local import CHECKPOINT_DIR_ENV, prepare_checkpoint, trial_command
+from katib_flows.local import trial_command
 from katib_flows.local._command import point_to
 from katib_flows.spec import Experiment, check_document
 from katib_flows.store import Store, TrialRecord, TrialStatus
+from katib_flows.trial import CHECKPOINT_DIR_ENV, prepare_checkpoint
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "katib-examples" / "hp-tuning" / "simple-pbt.yaml"
 SCRIPT = Path(__file__).parent / "pbt_script.py"

@@ -1,13 +1,14 @@
-"""PBT checkpoint directories for trials run as processes: each trial its own, filled from its parent's.
+"""PBT checkpoint directories: each trial its own, filled from its parent's, before the trial starts.
 
-Called by ``LocalTrial.start`` (the local lanes and the Argo step's local mode) before the command is built,
-and meant for the Kubernetes runner too. An experiment gets checkpoint directories when its algorithm has
-the ``suggestion_trial_dir`` setting (Katib's rule; ``pbt`` requires it). Katib mounts its PBT volume on the
-trial's primary container at that path with ``subPath <experiment>/<trial>``, after its suggestion service
-copied the parent trial's directory into the child's, so a template passes a fixed path
-(``--checkpoint=/var/log/katib/checkpoints/`` in Katib's ``simple-pbt.yaml``) and every trial finds its own
-checkpoint there. Here, with the same layout under ``root`` (``paths.checkpoints_dir()``, the local data
-folder unless ``KATIB_FLOWS_CHECKPOINTS`` says otherwise):
+Called by both runners: ``LocalTrial.start`` (the local lanes and the Argo step's local mode) before the
+command is built, ``KubeTrial.start`` on the claim the trial's pod will mount. An experiment gets
+checkpoint directories when its algorithm has the ``suggestion_trial_dir`` setting (Katib's rule; ``pbt``
+requires it). Katib mounts its PBT volume on the trial's primary container at that path with ``subPath
+<experiment>/<trial>``, after its suggestion service copied the parent trial's directory into the
+child's, so a template passes a fixed path (``--checkpoint=/var/log/katib/checkpoints/`` in Katib's
+``simple-pbt.yaml``) and every trial finds its own checkpoint there. Here, with the same layout under
+``root`` (``paths.checkpoints_dir()``, the local data folder unless ``KATIB_FLOWS_CHECKPOINTS`` says
+otherwise):
 
 - each trial gets ``<root>/<namespace>/<experiment>/<trial>/`` (``katib_flows_suggestion.checkpoint_dirs``),
   created afresh each time the trial starts, as a copy of its parent's directory when the trial has a
@@ -15,7 +16,8 @@ folder unless ``KATIB_FLOWS_CHECKPOINTS`` says otherwise):
   complete; a parent that wrote nothing gives an empty directory). The copy is made beside the target and
   renamed into place, so a trial never sees half a copy;
 - a process cannot be given a mount, so the rendered command sees the directory wherever the template
-  wrote the ``suggestion_trial_dir`` path (``_command.point_to``), and in ``$KATIB_TRIAL_CHECKPOINT_DIR``.
+  wrote the ``suggestion_trial_dir`` path (``local._command.point_to``), and in
+  ``$KATIB_TRIAL_CHECKPOINT_DIR``; a pod mounts it from the claim at that path (``kube._pod``).
 
 On a cluster ``root`` must be a volume shared by every pod that starts or runs a trial (ReadWriteMany,
 as Katib's PBT volume): a directory inside one pod is gone when the next trial starts elsewhere.

@@ -1,13 +1,15 @@
-"""Early stopping in a local run: the experiment's rule checked at every report of a running trial.
+"""Early stopping: the experiment's rule checked at every report of a running trial, for every runner.
 
-``LocalRun`` makes one ``EarlyStopping`` per run when ``spec.earlyStopping`` is set (the Argo ``step trial``
-one per trial), and each trial's ``Collection`` calls ``check`` after every new report of the objective.
-The rule itself (medianstop, or the successive-halving extensions) is a pure function of the suggestion
-package; this module gives it the curves to compare against: the objective of every Succeeded trial by
-step, as the store holds them at the moment of the check. So a second runner, or an Argo step, decides as
-the local run would on the same history. The curves are cached only for speed, as ``SuggestionCache``
-caches an algorithm's state: each check reads the trials added or finished since the last one (one query
-when nothing changed) and the curves of newly succeeded trials. Steps are counted from 1, as Katib counts.
+The local lanes (``LocalRun``, one per run) and ``katib-flows step trial`` (one per trial) make an
+``EarlyStopping`` when ``spec.earlyStopping`` is set; each trial's ``Collection`` calls ``check`` after
+every new report of the objective, through its runner (``TrialRunner``), and ``record`` hands it the curve
+of every trial of this process that succeeds. The rule itself (medianstop, or the successive-halving
+extensions) is a pure function of the suggestion package; this module gives it the curves to compare
+against: the objective of every Succeeded trial by step, as the store holds them at the moment of the
+check. So a second runner, or an Argo step, decides as the local run would on the same history. The
+curves are cached only for speed, as ``SuggestionCache`` caches an algorithm's state: each check reads the
+trials added or finished since the last one (one query when nothing changed) and the curves of newly
+succeeded trials. Steps are counted from 1, as Katib counts.
 
 While the store is unreachable, a check decides on the curves read so far rather than wait for it.
 """

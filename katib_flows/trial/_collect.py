@@ -1,8 +1,9 @@
-"""Collecting one local trial's metrics while it runs, per the experiment's metrics collector.
+"""Collecting one trial's metrics while it runs, per the experiment's metrics collector.
 
-Used by the lanes: ``line()`` for every output line (StdOut parsing, the kept log), a background poll for
-the collectors that read a file (File, TensorFlowEvent, Push), and ``finish()`` once the process has
-ended. Parsing is the collector package's (the same code a cluster trial uses); this module only wires
+Used by both trial runners: ``line()`` for every output line (a local process's output, or a pod's log:
+StdOut parsing, the kept log), a background poll for the collectors that read a file on this machine
+(File, TensorFlowEvent, Push), and ``finish()`` once the workload has ended (``close()`` when it never
+started). Parsing is the collector package's (the same code a cluster trial uses); this module only wires
 it to the store, flushing rows in small batches so metrics are visible, and early stopping can act,
 while the trial runs. While the store is unreachable the rows stay in memory and the trial runs on; they
 are written by a later flush or with the trial's outcome. The user's command is never rewritten.
@@ -65,7 +66,7 @@ class Collection:
         self._pending: list[MetricLog] = []
         #: The objective's learning curve so far (step counted from 1 -> value), for early stopping.
         self.curve: dict[int, float] = {}
-        #: Called with ``curve`` after each new report of the objective (set by the lane when early stopping).
+        #: Called with ``curve`` after each new report of the objective (set by the runner when early stopping).
         self.on_report: Callable[[dict[int, float]], None] | None = None
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()
@@ -126,6 +127,10 @@ class Collection:
         return rows
 
     def close(self) -> None:
+        """Release files and end the poller, without reading more (``finish`` reads first)."""
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join()
         if self._log is not None:
             self._log.close()
             self._log = None
