@@ -40,10 +40,10 @@ def run_trial(
     poll = _poll_seconds()
     if runner == "kubernetes":
         from katib_flows.argo._names import CHECKPOINTS_CLAIM_ENV, IMAGE_ENV
-        from katib_flows.kube import KubeApi, KubeTrial, Owner, PodExtras, Timing
+        from katib_flows.kube import KubeTrial, Owner, PodExtras, Timing
 
         extras = PodExtras(image=os.environ.get(IMAGE_ENV), checkpoint_claim=os.environ.get(CHECKPOINTS_CLAIM_ENV))
-        trial = KubeTrial(context, api=KubeApi(), owner=Owner(workflow, workflow_uid),
+        trial = KubeTrial(context, owner=Owner(workflow, workflow_uid),
                           timing=Timing(poll_seconds=poll) if poll else Timing(), extras=extras)  # fmt: skip
     else:
         from katib_flows.local import LocalTrial

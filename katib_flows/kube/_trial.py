@@ -97,7 +97,7 @@ class KubeTrial(TrialRunner):
         self,
         context: TrialContext,
         *,
-        api: KubeApi,
+        api: KubeApi | None = None,
         owner: Owner | None = None,
         timing: Timing | None = None,
         extras: PodExtras | None = None,
@@ -113,7 +113,9 @@ class KubeTrial(TrialRunner):
                                 pod_log=True, skip_rows=stored)  # fmt: skip
         super().__init__(context, collection)
         self.experiment, self.namespace = context.experiment, context.namespace
-        self.api, self.owner, self.template = api, owner, template
+        # After the template's check: bad input is said as such even where no cluster is configured.
+        self.api = api or KubeApi()
+        self.owner, self.template = owner, template
         self.timing = timing or Timing()
         self.extras = extras or PodExtras()
         self.sidecar = self.collection.kind in SIDECAR_KINDS  # File, TensorFlowEvent: read through a sidecar
