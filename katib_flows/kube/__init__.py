@@ -1,7 +1,9 @@
 """The Kubernetes trial runner: a trial as a Job, a Kubeflow training job or any CRD, followed to its end.
 
-Used by ``katib-flows step trial`` in the Workflow's pods. It reaches the API server through
-``katib_flows.cluster`` (the one module importing ``kubernetes``), so importing this package is cheap.
+``KubeTrial`` is a ``katib_flows.trial.TrialRunner``, the sibling of the local runner (``katib_flows.local``);
+neither imports the other. Used by ``katib-flows step trial`` in the Workflow's pods. It reaches the API
+server through ``katib_flows.cluster`` (the one module importing ``kubernetes``), so importing this
+package is cheap.
 """
 
 from katib_flows.errors import InvalidObjectError

@@ -161,15 +161,21 @@ def test_early_stopping_stops_a_trial_below_the_median(store: Store, harness: Ha
     assert harness.stopped_workload(bad.name)
 
 
+def after_the_first_epoch(action: Callable[[], None]) -> Callable[[str], None]:
+    """An ``on_line`` that does ``action`` once the first epoch's metrics have been printed."""
+
+    def on_line(line: str) -> None:
+        if line.startswith("loss="):
+            action()
+
+    return on_line
+
+
 def test_a_trial_still_running_when_the_experiment_completes_is_killed(trials: Trials, harness: Harness) -> None:
     trial = trials.claim()
     harness.plan(trial.name, epochs([0.6]), "running")
-
-    def another_lane_reaches_the_goal(line: str) -> None:
-        if line.startswith("loss="):
-            trials.store.set_experiment_condition(NS, EXPERIMENT, ExperimentCondition.SUCCEEDED,
-                                                  "ExperimentGoalReached", "goal")  # fmt: skip
-
+    another_lane_reaches_the_goal = after_the_first_epoch(lambda: trials.store.set_experiment_condition(
+        NS, EXPERIMENT, ExperimentCondition.SUCCEEDED, "ExperimentGoalReached", "goal"))  # fmt: skip
     finished = trials.run(trial, on_line=another_lane_reaches_the_goal)
     assert finished.status is TrialStatus.KILLED and finished.reason == "ExperimentCompleted", finished
     assert finished.observation["accuracy"]["latest"] == "0.6"  # the metrics collected so far are kept
@@ -179,11 +185,8 @@ def test_a_trial_still_running_when_the_experiment_completes_is_killed(trials: T
 def test_sigterm_interrupts_the_trial_so_that_it_runs_again(trials: Trials, harness: Harness) -> None:
     trial = trials.claim()
     harness.plan(trial.name, epochs([0.6]), "running")
-
-    def argo_stops_the_step(line: str) -> None:
-        if line.startswith("loss="):
-            os.kill(os.getpid(), signal.SIGTERM)  # handled by ``on_sigterm``, in the main thread
-
+    # Argo stops the step; ``on_sigterm`` handles it in the main thread.
+    argo_stops_the_step = after_the_first_epoch(lambda: os.kill(os.getpid(), signal.SIGTERM))
     previous = signal.getsignal(signal.SIGTERM)
     finished = trials.run(trial, on_line=argo_stops_the_step)
     assert finished.status is TrialStatus.KILLED and finished.reason == "TrialInterrupted", finished
