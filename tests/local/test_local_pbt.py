@@ -26,7 +26,10 @@ from katib_flows.spec import Experiment, check_document
 from katib_flows.store import Store, TrialRecord, TrialStatus
 from katib_flows.trial import CHECKPOINT_DIR_ENV, prepare_checkpoint
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "katib-examples" / "hp-tuning" / "simple-pbt.yaml"
+# ../shared beside the checkout; the first such folder above it, so that a git worktree finds it too.
+_SHARED = next((p / "shared" for p in Path(__file__).resolve().parents[2:] if (p / "shared").is_dir()),
+               Path(__file__).resolve().parents[3] / "shared")  # fmt: skip
+EXAMPLE = _SHARED / "katib-examples" / "hp-tuning" / "simple-pbt.yaml"
 SCRIPT = Path(__file__).parent / "pbt_script.py"
 STEPS = 10
 
