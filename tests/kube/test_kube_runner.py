@@ -116,9 +116,9 @@ class Cluster:
         return code, found
 
     def init(self, exp: Experiment) -> None:
-        self.monkeypatch.setenv("KATIB_FLOWS_EXPERIMENT_SPEC", spec_json(exp, name="exp", namespace=NS))
-        assert self.step("init")[0] == 0
-        self.monkeypatch.delenv("KATIB_FLOWS_EXPERIMENT_SPEC")
+        spec = self.tmp_path / "experiment-spec.json"  # init reads it from its Workflow; here from a file
+        spec.write_text(spec_json(exp, name="exp", namespace=NS))
+        assert self.step("init", "--workflow", WORKFLOW, "--spec-file", str(spec))[0] == 0
 
     def suggest(self, lane: int = 0, iteration: int = 0) -> str:
         code, outputs = self.step("suggest", "--lane", str(lane), "--iteration", str(iteration), "--iterations", "90",
