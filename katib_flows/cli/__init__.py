@@ -67,6 +67,21 @@ for _command in (
     cli.add_command(_command)
 
 
+# Our errors, most specific first (a cluster's 404 is a NotFoundError too): the exit code and what to add.
+_EXIT_CODES: tuple[tuple[type[KatibFlowsError] | tuple[type[KatibFlowsError], ...], int, str], ...] = (
+    (NotFoundError, _exit.NOT_FOUND, ""),
+    (
+        StoreUnavailableError,
+        _exit.STORE_UNAVAILABLE,
+        "\nstopped; once the store is back, `katib-flows resume` continues",
+    ),
+    (ExperimentBusyError, _exit.RUN_IN_PROGRESS, ""),
+    ((SpecError, StoreError, AlreadyExistsError, NotRunningError), _exit.BAD_INPUT, ""),
+    (ClusterError, _exit.CLUSTER_ERROR, ""),
+    (KatibFlowsError, _exit.INTERNAL_ERROR, ""),
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this in process)."""
     try:
@@ -79,24 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _exit.BAD_INPUT
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else _exit.BAD_INPUT
-    except NotFoundError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return _exit.NOT_FOUND
-    except StoreUnavailableError as exc:
-        click.echo(f"error: {exc}\nstopped; once the store is back, `katib-flows resume` continues", err=True)
-        return _exit.STORE_UNAVAILABLE
-    except ExperimentBusyError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return _exit.RUN_IN_PROGRESS
-    except (SpecError, StoreError, AlreadyExistsError, NotRunningError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        return _exit.BAD_INPUT
-    except ClusterError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return _exit.CLUSTER_ERROR
     except KatibFlowsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        return _exit.INTERNAL_ERROR
+        code, advice = next((code, advice) for kinds, code, advice in _EXIT_CODES if isinstance(exc, kinds))
+        click.echo(f"error: {exc}{advice}", err=True)
+        return code
     return _exit.SUCCEEDED
 
 
