@@ -108,10 +108,13 @@ def experiment(write: Callable[..., Path], *, trials: int, parallel: int, sleep:
 def test_runners_join_one_experiment_within_its_global_cap(
     runners: int, store_url: str, write_experiment: Callable[..., Path], tmp_path: Path
 ) -> None:
+    # Lanes no more than the cap (4): a runner's waiting lanes poll each second while the others' lanes
+    # refill at once, so with more lanes than the cap a late runner may never win a slot (README says so).
     Store(store_url, upgrade=True).close()
     path = experiment(write_experiment, trials=12, parallel=4, sleep=1.5)
     sampler = Sampler(store_url, "joined")
-    started = [start_runner(path, "joined", store_url, tmp_path / "logs", "--parallel", "2") for _ in range(runners)]
+    lanes = str(4 // runners)
+    started = [start_runner(path, "joined", store_url, tmp_path / "logs", "--parallel", lanes) for _ in range(runners)]
     codes = [finish(runner) for runner in started]
     most = sampler.stop()
     trials = trials_of(store_url, "joined")
@@ -120,6 +123,21 @@ def test_runners_join_one_experiment_within_its_global_cap(
     assert all(t.status is TrialStatus.SUCCEEDED for t in trials)
     assert 1 <= most <= 4, f"{most} trials were active at once"
     assert len({t.runner for t in trials}) == runners, "every runner ran some trials"
+
+
+def test_runners_with_more_lanes_than_the_cap_never_exceed_it(
+    local_env: str, write_experiment: Callable[..., Path], tmp_path: Path
+) -> None:
+    Store(local_env, upgrade=True).close()
+    path = experiment(write_experiment, trials=12, parallel=4, sleep=1.5)
+    sampler = Sampler(local_env, "capped")
+    started = [start_runner(path, "capped", local_env, tmp_path / "logs", "--parallel", "2") for _ in range(3)]
+    codes = [finish(runner) for runner in started]
+    most = sampler.stop()
+    trials = trials_of(local_env, "capped")
+    assert codes == [_exit.SUCCEEDED] * 3
+    assert len({t.name for t in trials}) == len(trials) == 12
+    assert 1 <= most <= 4, f"{most} trials were active at once (6 lanes, cap 4)"
 
 
 def test_resume_without_join_is_refused_with_its_own_code_and_the_flag(
