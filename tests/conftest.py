@@ -40,6 +40,12 @@ _OURS = re.compile(rf"^{_PREFIX}(\d+)_[0-9a-f]+$")
 _THREAD_GRACE_SECONDS = 5.0
 
 
+def _loop_owned(thread: threading.Thread) -> bool:
+    """A worker of an event loop's default executor (``asyncio_N``): it belongs to the loop, here the
+    session-wide browser's (playwright), which starts it lazily during whichever test first needs it."""
+    return thread.name.startswith("asyncio_")
+
+
 @pytest.fixture(autouse=True)
 def _no_leaked_threads() -> Iterator[None]:
     """Fail a test that leaves a thread it started running (kopf's leak check, for threads): lanes, metric
@@ -47,7 +53,7 @@ def _no_leaked_threads() -> Iterator[None]:
     before = set(threading.enumerate())
     yield
     deadline = time.monotonic() + _THREAD_GRACE_SECONDS
-    while leaked := [t for t in threading.enumerate() if t not in before and t.is_alive()]:
+    while leaked := [t for t in threading.enumerate() if t not in before and t.is_alive() and not _loop_owned(t)]:
         if time.monotonic() > deadline:
             names = ", ".join(sorted(t.name for t in leaked))
             pytest.fail(f"the test left {len(leaked)} thread(s) running: {names}", pytrace=False)
