@@ -41,9 +41,10 @@ _THREAD_GRACE_SECONDS = 5.0
 
 
 def _loop_owned(thread: threading.Thread) -> bool:
-    """A worker of an event loop's default executor (``asyncio_N``): it belongs to the loop, here the
-    session-wide browser's (playwright), which starts it lazily during whichever test first needs it."""
-    return thread.name.startswith("asyncio_")
+    """A pooled worker of an event loop (asyncio's default executor ``asyncio_N``, AnyIO's worker threads):
+    it belongs to the loop, such as the session-wide browser's (playwright) or the ASGI test client's, is
+    started lazily by whichever test first needs it, and idles until the loop or its pool retires it."""
+    return thread.name.startswith("asyncio_") or thread.name == "AnyIO worker thread"
 
 
 @pytest.fixture(autouse=True)
