@@ -2,8 +2,9 @@
 
 ``claim_next_trial`` is the heart: one store transaction that locks the experiment row, re-checks
 completion, checks the budget and parallelism, asks the algorithm for one suggestion from the whole
-history and inserts the trial, so two lanes (threads, processes or pods) never take the same slot.
-The functions keep nothing between calls; any process can call them, crash, and be replaced.
+history and inserts the trial, so two lanes (threads, processes or pods) never take the same slot. A
+stateful algorithm (enas) gets the state stored with the experiment and its new state is saved in the same
+transaction. The functions keep nothing between calls; any process can call them, crash, and be replaced.
 
 Leases: a runner claims with ``lease`` seconds and renews them while its trials run; claiming and
 evaluating first interrupt the active trials whose lease expired (their runner is gone), so their slots
@@ -137,7 +138,10 @@ def _claim(
             return Wait(f"all {experiment.spec.parallel_trial_count} parallel slots are busy")
         history = _History(tx, experiment, counts.total)
         algorithm, problem = algorithm_for(experiment), to_search_problem(experiment.spec)
-        if cache is not None:
+        if algorithm.stateful:
+            # Its state is in the store (read and written under this lock), so any process continues it.
+            decision = algorithm.suggest_with_state(problem, history, record.seed, record.algorithm_state)
+        elif cache is not None:
             decision = cache.suggest(algorithm, problem, history, record.seed)
         else:
             decision = algorithm.suggest(problem, history, record.seed)
@@ -147,6 +151,8 @@ def _claim(
             if counts.active == 0:
                 _set_verdict(tx, experiment, _decide.SUGGESTION_END)
             return Done(decision.reason, completed=counts.active == 0)
+        if decision.state is not None:
+            tx.save_algorithm_state(decision.state)
         if record.condition is not _decide.RUNNING.condition:
             tx.set_condition(_decide.RUNNING.condition, _decide.RUNNING.reason, _decide.RUNNING.message)
         trial = tx.add_trial(

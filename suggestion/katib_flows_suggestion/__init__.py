@@ -3,6 +3,8 @@
 The engine builds a ``Problem`` from an Experiment, gets an algorithm with ``get_algorithm(name)`` and asks
 it to ``suggest`` from the full trial history; the spec rules call ``algorithm_names``, ``validate_settings``
 and ``grid_size``. Other distributions add algorithms through entry points (``ENTRY_POINT_GROUP``, ``_registry``).
+NAS experiments (``Problem.nas``) share ``_nas``: Katib's operation list (``expand_operations``), the assignment names
+of each NAS algorithm (``NAS_ASSIGNMENTS``) and Katib's quoting of JSON assignments (``katib_json``).
 Early-stopping rules live in ``katib_flows_suggestion.early_stopping``. PBT's checkpoint contract for
 runners is ``checkpoint_dirs`` (see ``_pbt``). This distribution depends on optuna, numpy, scipy and cmaes.
 
@@ -21,6 +23,8 @@ from katib_flows_suggestion._base import (
     Direction,
     Distribution,
     Exhausted,
+    NasConfig,
+    NasOperation,
     Parameter,
     ParameterType,
     Problem,
@@ -37,6 +41,13 @@ from katib_flows_suggestion._errors import (
     UnknownAlgorithmError,
 )
 from katib_flows_suggestion._grid import grid_size
+from katib_flows_suggestion._nas import (
+    NAS_ASSIGNMENTS,
+    ExpandedOperation,
+    expand_operations,
+    katib_json,
+    read_katib_json,
+)
 from katib_flows_suggestion._pbt import CheckpointDirs, checkpoint_dirs
 from katib_flows_suggestion._registry import (
     ALGORITHM_NAMES,
@@ -59,14 +70,18 @@ __all__ = [
     "IMPLEMENTED_ALGORITHMS",
     "KATIB_ALGORITHMS",
     "MULTI_OBJECTIVE_ALGORITHMS",
+    "NAS_ASSIGNMENTS",
     "Algorithm",
     "CheckpointDirs",
     "Decision",
     "Direction",
     "Distribution",
     "Exhausted",
+    "ExpandedOperation",
     "InvalidPluginError",
     "InvalidSettingsError",
+    "NasConfig",
+    "NasOperation",
     "NotImplementedAlgorithmError",
     "Parameter",
     "ParameterType",
@@ -80,7 +95,10 @@ __all__ = [
     "Wait",
     "algorithm_names",
     "checkpoint_dirs",
+    "expand_operations",
     "get_algorithm",
     "grid_size",
+    "katib_json",
+    "read_katib_json",
     "validate_settings",
 ]

@@ -15,13 +15,19 @@ and again for one experiment (a local run's lanes, a suggestion service) may hol
 call ``cache.suggest(algorithm, ...)``. An algorithm that can use it keeps its state there, brings it up to
 date with the history, throws it away on any doubt, and returns the decision ``suggest`` would (a test
 holds every such algorithm to that); the others ignore it. A fresh process simply has no cache.
+
+State an algorithm truly needs (enas's controller weights, trained on the trials it has seen) is stored
+explicitly: a ``stateful`` algorithm is called through ``suggest_with_state`` with what the store holds for
+the experiment (a JSON-able dict, or None), and returns its new state in ``Suggestion.state``, which the
+engine saves in the transaction that inserts the trial, under the experiment's lock, so that any process
+continues from it. ``suggest`` without a state rebuilds it from the history: correctness never depends on it.
 """
 
 from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from katib_flows_suggestion._base import Decision, Problem, SettingProblem, Trial
@@ -41,6 +47,8 @@ class Algorithm(ABC):
     schema: ClassVar[tuple[Setting, ...]] = ()
     #: The names of ``schema``; any other setting is reported by ``validate``.
     settings: ClassVar[tuple[str, ...]] = ()
+    #: True for an algorithm whose state the engine keeps in the store (``suggest_with_state``).
+    stateful: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -66,6 +74,18 @@ class Algorithm(ABC):
         Deterministic in (problem, history, seed). Implementations mix ``len(history)`` into their random
         state so that successive calls with a growing history give different draws.
         """
+
+    def suggest_with_state(
+        self, problem: Problem, history: Sequence[Trial], seed: int, state: Mapping[str, Any] | None
+    ) -> Decision:
+        """``suggest`` continuing from ``state``, the last ``Suggestion.state`` stored for the experiment.
+
+        Called by the engine for a ``stateful`` algorithm, with None when nothing is stored yet. The algorithm
+        must cope with any ``state`` (another version, another problem) by rebuilding from the history, and
+        returns its new state in ``Suggestion.state`` (None: unchanged). Deterministic in (problem, history,
+        seed, state). By default the state is ignored.
+        """
+        return self.suggest(problem, history, seed)
 
     def suggest_cached(self, problem: Problem, history: Sequence[Trial], seed: int, cache: SuggestionCache) -> Decision:
         """``suggest``'s decision, which an algorithm may reach faster by keeping state in ``cache``.

@@ -3,13 +3,18 @@
 The engine builds a ``Problem`` from the Experiment spec and a ``Trial`` per history entry from the store;
 an algorithm (``_algorithm.Algorithm``) answers with a ``Decision``. This package imports neither the main
 package nor pydantic, so the types here are dataclasses of plain values.
+
+A NAS experiment (``spec.nasConfig``) has no parameters: its ``Problem.nas`` holds the graph and the
+operations, and a NAS algorithm's assignments are named after what it produces (Katib's ``architecture`` and
+``nn_config`` for enas), not after parameters; the trial template reaches them by each trial parameter's
+``reference`` all the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 ParameterType = Literal["int", "double", "categorical", "discrete"]
 Distribution = Literal["uniform", "logUniform", "normal", "logNormal"]
@@ -36,12 +41,35 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class NasOperation:
+    """One entry of ``spec.nasConfig.operations``: its ``operationType`` and parameters, parsed as ``Parameter``s."""
+
+    type: str
+    parameters: tuple[Parameter, ...] = ()
+
+
+@dataclass(frozen=True)
+class NasConfig:
+    """``spec.nasConfig``: the graph (``numLayers``, ``inputSizes``, ``outputSizes``) and the operations.
+
+    ``num_layers`` is None when the spec leaves it out (the rules of enas and darts require it).
+    ``_nas.expand_operations`` turns the operations into Katib's numbered operation list.
+    """
+
+    num_layers: int | None
+    input_sizes: tuple[int, ...] = ()
+    output_sizes: tuple[int, ...] = ()
+    operations: tuple[NasOperation, ...] = ()
+
+
+@dataclass(frozen=True)
 class Problem:
     """What an algorithm may know about the experiment.
 
     ``objective`` and ``direction`` are the first (Katib's) objective; ``additional_objectives`` holds the
     others of a multi-objective experiment as (metric, direction) pairs, and ``objectives``/``directions``
     list them all, the first objective first. Single-objective algorithms read only ``direction``.
+    ``nas`` is the NAS config of a ``spec.nasConfig`` experiment (``parameters`` is then empty), else None.
     """
 
     parameters: tuple[Parameter, ...]
@@ -51,6 +79,7 @@ class Problem:
     max_trial_count: int | None = None
     parallel_trial_count: int = 3
     additional_objectives: tuple[tuple[str, Direction], ...] = ()
+    nas: NasConfig | None = None
 
     @property
     def objectives(self) -> tuple[str, ...]:
@@ -95,11 +124,16 @@ class Trial:
 
 @dataclass(frozen=True)
 class Suggestion:
-    """Run one trial with these assignments (``name`` and ``labels`` only when the algorithm names trials)."""
+    """Run one trial with these assignments (``name`` and ``labels`` only when the algorithm names trials).
+
+    ``state``: a stateful algorithm's new state (``Algorithm.stateful``), a JSON-able dict the engine stores
+    with the experiment in the same transaction as the trial; None keeps what is stored.
+    """
 
     assignments: dict[str, Value]
     name: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    state: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

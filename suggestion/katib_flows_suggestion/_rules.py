@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 
 from katib_flows_suggestion._base import Problem, SettingProblem
+from katib_flows_suggestion._nas import operation_problems
 from katib_flows_suggestion._settings import Kind, Parsed, Setting, check
 
 _RANDOM_STATE = Setting("random_state", "int", low=0)
@@ -281,6 +282,23 @@ def _pbt(problem: Problem) -> list[SettingProblem]:
     ]
 
 
+def _enas(problem: Problem) -> list[SettingProblem]:
+    """Katib's enas service: a NAS config with numLayers, inputSizes and outputSizes, operations it can list."""
+    nas = problem.nas
+    if nas is None:
+        return [SettingProblem("", "enas searches spec.nasConfig, which is missing", "add spec.nasConfig")]
+    problems = [
+        SettingProblem("", f"enas needs spec.nasConfig.graphConfig.{field}", f"add {field}")
+        for field, present in (
+            ("numLayers", nas.num_layers is not None and nas.num_layers >= 1),
+            ("inputSizes", bool(nas.input_sizes)),
+            ("outputSizes", bool(nas.output_sizes)),
+        )
+        if not present
+    ]
+    return problems + operation_problems(nas.operations)
+
+
 _EXTRA: dict[str, Callable[[Problem], list[SettingProblem]]] = {
     "grid": _grid,
     "tpe": _tpe,
@@ -289,6 +307,7 @@ _EXTRA: dict[str, Callable[[Problem], list[SettingProblem]]] = {
     "hyperband": _hyperband,
     "asha": _asha,
     "pbt": _pbt,
+    "enas": _enas,
 }
 
 

@@ -14,8 +14,14 @@ SPACE = (
 )
 
 
+#: A NAS config every problem here carries, so that enas and darts find one; the other algorithms ignore it.
+NAS = sg.NasConfig(
+    2, (8, 8, 1), (10,), (sg.NasOperation("convolution", (P("filter_size", "categorical", values=("3", "5")),)),)
+)
+
+
 def _problem(settings: dict[str, str], parameters: tuple[sg.Parameter, ...] = SPACE, parallel: int = 3) -> sg.Problem:
-    return sg.Problem(parameters, "loss", "minimize", settings=settings, parallel_trial_count=parallel)
+    return sg.Problem(parameters, "loss", "minimize", settings=settings, parallel_trial_count=parallel, nas=NAS)
 
 
 VALID = {

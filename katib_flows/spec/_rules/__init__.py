@@ -10,6 +10,8 @@ comment says so (DESIGN.md section 8).
 
 from __future__ import annotations
 
+from katib_flows_suggestion import NAS_ASSIGNMENTS
+
 from katib_flows.spec._models import Experiment
 from katib_flows.spec._problems import Problem
 from katib_flows.spec._rules._algorithm import check_algorithm, check_early_stopping
@@ -37,7 +39,11 @@ def check(experiment: Experiment) -> list[Problem]:
     if spec.trial_template is None:
         problems.append(Problem("spec.trialTemplate", "is required", "add a trialTemplate", rule="required"))
     else:
-        problems += check_trial_template(spec.trial_template, spec.parameters or [], bool(spec.nas_config))
+        nas = None
+        if spec.nas_config is not None:
+            algorithm = spec.algorithm.algorithm_name if spec.algorithm else None
+            nas = NAS_ASSIGNMENTS.get(algorithm or "", ())
+        problems += check_trial_template(spec.trial_template, spec.parameters or [], nas)
     if not problems or all(not p.is_error for p in problems):
         problems += check_search_space_size(spec)
     return problems

@@ -14,6 +14,7 @@ from katib_flows_suggestion.early_stopping import EARLY_STOPPING_RULES, validate
 from katib_flows.spec._models import ExperimentSpec
 from katib_flows.spec._problems import Problem, one_of
 from katib_flows.spec._rules._choices import bad_choice
+from katib_flows.spec._rules._nas import check_nas
 from katib_flows.spec._rules._parameters import parameter_problems
 from katib_flows.spec._search import to_search_problem
 
@@ -47,7 +48,10 @@ def check_algorithm(spec: ExperimentSpec) -> list[Problem]:
                 rule="multi-objective-algorithm",
             )
         ]
-    if spec.parameters is None or parameter_problems(spec.parameters):
+    if spec.nas_config is not None:
+        if any(p.is_error for p in check_nas(spec)):
+            return []  # settings are judged against the NAS space; a broken one is reported on its own
+    elif spec.parameters is None or parameter_problems(spec.parameters):
         return []  # settings are judged against the space; a broken space is reported on its own
     problems = []
     settings = algorithm.algorithm_settings or []

@@ -66,6 +66,20 @@ def _nas_parameter_problems(parameter: ParameterSpec, path: str) -> list[Problem
         return []
     if space.min is None and space.max is None:
         return [Problem(f"{path}.feasibleSpace", "needs min or max", "add min and max", rule="required")]
+    for field in ("min", "max", "step"):
+        text = getattr(space, field)
+        number = as_number(text) if text is not None else None
+        if text is not None and (number is None or (kind == "int" and number != int(number))):
+            what = "an integer" if kind == "int" else "a number"
+            return [
+                Problem(
+                    f"{path}.feasibleSpace.{field}",
+                    f"must be {what}",
+                    f'write {what}, such as "3"',
+                    value=text,
+                    rule="number",
+                )
+            ]
     step = as_number(space.step) if space.step is not None else None
     if kind == "double" and (step is None or step <= 0):
         return [

@@ -17,7 +17,11 @@ from katib_flows.spec._rules._trial_object import check_trial_object
 T = "spec.trialTemplate"
 
 
-def check_trial_template(template: TrialTemplate, parameters: list[ParameterSpec], nas: bool) -> list[Problem]:
+def check_trial_template(
+    template: TrialTemplate, parameters: list[ParameterSpec], nas: tuple[str, ...] | None = None
+) -> list[Problem]:
+    """``nas``: for a ``spec.nasConfig`` experiment, the assignments its NAS algorithm gives each trial
+    (``NAS_ASSIGNMENTS``; empty when unknown, as for a plug-in), which trial parameters may reference."""
     sources = [s for s in ("trialSpec", "configMap", "command") if _source(template, s) is not None]
     if len(sources) != 1:
         return [
@@ -141,7 +145,9 @@ def _check_trial_spec(template: TrialTemplate) -> list[Problem]:
     return problems + check_trial_object(obj, path)
 
 
-def _check_trial_parameters(template: TrialTemplate, parameter_names: set[str], nas: bool) -> list[Problem]:
+def _check_trial_parameters(
+    template: TrialTemplate, parameter_names: set[str], nas: tuple[str, ...] | None
+) -> list[Problem]:
     problems: list[Problem] = []
     body: Any = template.trial_spec if template.trial_spec is not None else template.command
     used = placeholders(body) if body is not None else None  # None: a ConfigMap template, read later
@@ -195,6 +201,17 @@ def _check_trial_parameters(template: TrialTemplate, parameter_names: set[str], 
                         rule="meta-reference",
                     )
                 )
+        elif nas and tp.reference not in nas:
+            # Katib fails at trial creation: no assignment of that name comes from the NAS service.
+            problems.append(
+                Problem(
+                    f"{path}.reference",
+                    "names nothing the NAS algorithm gives a trial",
+                    f"use one of: {', '.join(nas)}",
+                    value=tp.reference,
+                    rule="reference-exists",
+                )
+            )
         elif parameter_names and tp.reference not in parameter_names:
             problems.append(
                 Problem(
@@ -229,7 +246,7 @@ def _check_trial_parameters(template: TrialTemplate, parameter_names: set[str], 
                     rule="placeholder-defined",
                 )
             )
-    if not nas:
+    if nas is None:
         # Katib fails at trial creation when an assignment has no trial parameter; we fail at lint.
         for name in sorted(parameter_names - references):
             problems.append(
