@@ -16,6 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from katib_flows.cluster import Address, http_address
 from katib_flows.errors import ClusterError, TemporaryClusterError, UnauthorizedError
 
 URL_ENV = "AIRFLOW_URL"
@@ -23,6 +24,7 @@ TOKEN_ENV = "AIRFLOW_TOKEN"
 USER_ENV = "AIRFLOW_USERNAME"
 PASSWORD_ENV = "AIRFLOW_PASSWORD"
 _TIMEOUT = 30.0
+_ADDRESS = Address("the Airflow URL", "--airflow-url", URL_ENV, "http://localhost:8080")
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,8 @@ class AirflowApi:
     def __init__(
         self, url: str, *, token: str | None = None, username: str | None = None, password: str | None = None
     ) -> None:
-        url = url.strip()
-        if not url:
-            raise ClusterError(f"the Airflow URL is empty; pass --airflow-url http://HOST:PORT or set {URL_ENV}")
-        if "://" not in url:
-            url = f"http://{url}"
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ClusterError(f"--airflow-url {url!r} is not an http(s) URL; give e.g. http://localhost:8080")
-        self.url = url.rstrip("/")
+        parts = http_address(url, _ADDRESS, scheme="http")
+        self.url = urllib.parse.urlunsplit(parts).rstrip("/")
         self._token = token.removeprefix("Bearer ").strip() if token else None
         self._login = (username, password) if username else None
         if self._token is None and self._login is None:

@@ -28,7 +28,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from katib_flows.cluster import INVALID_STATUSES, Access, status_error
+from katib_flows.cluster import INVALID_STATUSES, Access, Address, http_address, status_error
 from katib_flows.errors import ClusterError, CompileError, ConflictError
 
 SERVER_ENV = "ARGO_SERVER"
@@ -42,6 +42,7 @@ _ACCESS = Access(
     credentials=f"--token / {TOKEN_ENV} (a token from `argo auth token`, or a ServiceAccount's token)",
     needs="create, get and list on workflows.argoproj.io in that namespace",
 )
+_ADDRESS = Address("the Argo Server address", "--argo-server", SERVER_ENV, "localhost:2746")
 
 
 @dataclass(frozen=True)
@@ -58,16 +59,7 @@ class Submitted:
 
 def server_url(address: str, *, secure: bool = True, base_href: str = "") -> str:
     """A base URL ending in ``/`` from ``host:port`` or a URL (as the argo CLI reads ``ARGO_SERVER``)."""
-    address = address.strip()
-    if not address:
-        raise ClusterError(f"the Argo Server address is empty; pass --argo-server HOST:PORT or set {SERVER_ENV}")
-    if "://" not in address:
-        address = f"{'https' if secure else 'http'}://{address}"
-    parts = urllib.parse.urlsplit(address)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ClusterError(
-            f"the Argo Server address {address!r} is not host:port or an http(s) URL; e.g. --argo-server localhost:2746"
-        )
+    parts = http_address(address, _ADDRESS, scheme="https" if secure else "http")
     path = parts.path if parts.path not in ("", "/") else base_href.strip()
     path = "/" + path.strip("/") + "/" if path.strip("/") else "/"
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
