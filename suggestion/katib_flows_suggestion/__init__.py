@@ -8,11 +8,14 @@ of each NAS algorithm (``NAS_ASSIGNMENTS``) and Katib's quoting of JSON assignme
 Early-stopping rules live in ``katib_flows_suggestion.early_stopping``. PBT's checkpoint contract for
 runners is ``checkpoint_dirs`` (see ``_pbt``). This distribution depends on optuna, numpy, scipy and cmaes.
 
-Every algorithm is stateless by default. A long-lived process may keep one ``SuggestionCache`` per experiment
-and call ``cache.suggest(algorithm, problem, history, seed)``: ``tpe``, ``multivariate-tpe``, ``motpe``,
-``nsga2`` (an optuna study kept up to date, ``_warm``) and ``cmaes`` (its replay kept and fed) then suggest faster,
-with the same decisions; the others ignore the cache. ``bayesianoptimization`` is our own GP (``_gp``,
-``_bayesopt``), not optuna's GPSampler: see ``_bayesopt`` for why, by measured quality and speed.
+``enas`` (``_enas``) is the one stateful algorithm: its LSTM controller (numpy, ``_enas_controller``) is state
+the engine stores with the experiment (``Algorithm.stateful``, ``Suggestion.state``) and rebuilds from the
+history when the store has none. Every other algorithm is stateless. A long-lived process may keep one
+``SuggestionCache`` per experiment and call ``cache.suggest(algorithm, problem, history, seed)``: ``tpe``,
+``multivariate-tpe``, ``motpe``, ``nsga2`` (an optuna study kept up to date, ``_warm``) and ``cmaes`` (its
+replay kept and fed) then suggest faster, with the same decisions; the others ignore the cache.
+``bayesianoptimization`` is our own GP (``_gp``, ``_bayesopt``), not optuna's GPSampler: see ``_bayesopt`` for
+why, by measured quality and speed.
 """
 
 from katib_flows_suggestion._algorithm import Algorithm, SuggestionCache

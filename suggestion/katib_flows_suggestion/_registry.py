@@ -62,6 +62,7 @@ _ALGORITHMS: dict[str, tuple[str, str]] = {
     "asha": ("_asha", "Asha"),
     "nsga2": ("_nsga2", "NSGA2"),
     "motpe": ("_motpe", "MOTPE"),
+    "enas": ("_enas", "Enas"),
 }
 
 
@@ -110,13 +111,13 @@ def _unknown(name: str) -> UnknownAlgorithmError:
 def get_algorithm(name: str) -> Algorithm:
     """A fresh instance of the algorithm called ``name``: from the table, else from a plug-in.
 
-    Raises ``UnknownAlgorithmError`` for an unknown name, ``NotImplementedAlgorithmError`` for Katib's NAS
-    algorithms (enas, darts), whose settings can still be validated, and ``InvalidPluginError`` for a
+    Raises ``UnknownAlgorithmError`` for an unknown name, ``NotImplementedAlgorithmError`` for Katib's darts,
+    whose settings can still be validated, and ``InvalidPluginError`` for a
     plug-in that does not load or is not an ``Algorithm`` of that name.
     """
     if name in _ALGORITHMS:
         return algorithm_class(name)()
-    if name in ("enas", "darts"):
+    if name == "darts":
         raise NotImplementedAlgorithmError(f"NAS is not supported yet ({name})")
     plugin = _plugin_class(name)
     if plugin is None:

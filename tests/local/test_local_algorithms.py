@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from katib_flows_suggestion import _registry, _rules
+from katib_flows_suggestion import NAS_ASSIGNMENTS, _registry, _rules
 from katib_flows_suggestion._hyperband import total_trials
 
 from katib_flows.cli import _exit
@@ -96,7 +96,8 @@ def _check(spec: dict[str, Any], assignments: dict[str, Any], resource: str | No
                 assert k == k.to_integral_value(), f"{name}={value!r} is not on min + k*step"
 
 
-@pytest.mark.parametrize("algorithm", _registry.IMPLEMENTED_ALGORITHMS)
+# NAS algorithms search spec.nasConfig, not parameters: tests/local/test_local_nas.py runs them.
+@pytest.mark.parametrize("algorithm", [a for a in _registry.IMPLEMENTED_ALGORITHMS if a not in NAS_ASSIGNMENTS])
 def test_algorithm_runs_twelve_trials_on_a_mixed_space(algorithm: str, tmp_path: Path) -> None:
     spec: dict[str, Any] = {
         "objective": {"type": "maximize", "objectiveMetricName": "score"},

@@ -146,3 +146,36 @@ def test_a_nas_algorithms_assignments_and_state_reach_the_trial_and_the_store(
         assert trial.observation["Validation-Accuracy"]["latest"] == ("0.6" if k == 0 else "0.5")
     for command in (["trials", "enas-cpu", "-n", "kubeflow"], ["best", "enas-cpu", "-n", "kubeflow", "-o", "json"]):
         assert main(command) == _exit.SUCCEEDED
+
+
+def test_katibs_enas_cpu_runs_with_enas_and_our_trial_command(
+    local_env: str, write_experiment: Callable[..., Path], tmp_path: Path
+) -> None:
+    """The real enas: every trial gets an architecture and its nn_config in Katib's formats, the controller
+    is stored, and any process can go on (``resume`` with more trials starts from the stored state)."""
+    argv_dir = tmp_path / "argv"
+    argv_dir.mkdir()
+    document = with_our_command(katib_example("enas-cpu"), argv_dir)
+    document["spec"]["algorithm"]["algorithmSettings"] = [{"name": "controller_train_steps", "value": "5"}]
+    path = write_experiment(document)
+    assert main(["run", str(path), "-q", "--seed", "2"]) == _exit.GOAL_NOT_REACHED
+    assert main(["resume", "enas-cpu", "-n", "kubeflow", "--max-trials", "5", "-q"]) == _exit.GOAL_NOT_REACHED
+
+    with Store(local_env) as store:
+        record = store.get_experiment("kubeflow", "enas-cpu")
+        trials = store.list_trials("kubeflow", "enas-cpu")
+    assert [t.status.value for t in trials] == ["Succeeded"] * 5
+    problem = to_search_problem(experiment_of(record).spec)
+    assert problem.nas is not None
+    operations = sg.expand_operations(problem.nas)
+    for trial in trials:
+        [[op]] = sg.read_katib_json(trial.assignments["architecture"])
+        graph = {"num_layers": 1, "input_sizes": [32, 32, 3], "output_sizes": [10]}
+        assert trial.assignments["nn_config"] == sg.katib_json(
+            {**graph, "embedding": {str(op): operations[op].as_dict()}}
+        )
+        argv = json.loads((argv_dir / f"{trial.name}.json").read_text())
+        assert argv[1:3] == [f'--architecture="[[{op}]]"', f'--nn_config="{trial.assignments["nn_config"]}"']
+    state = record.algorithm_state
+    assert state is not None and state["version"] == 1
+    assert set(state["consumed"]) < {t.name for t in trials} and len(state["consumed"]) >= 3

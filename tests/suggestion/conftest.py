@@ -1,5 +1,5 @@
-"""Shared spaces and checks for the suggestion tests: a mixed space every algorithm must handle, and the
-feasibility check the contract suite applies to every suggestion."""
+"""Shared spaces and checks for the suggestion tests: a mixed space every algorithm must handle (a NAS space
+for the NAS algorithms), and the feasibility check the contract suite applies to every suggestion."""
 
 from __future__ import annotations
 
@@ -23,8 +23,24 @@ MIXED = (
 )
 
 
+#: The NAS algorithms, which search ``Problem.nas`` instead of parameters.
+NAS_ALGORITHMS = tuple(sg.NAS_ASSIGNMENTS)
+#: Their space: 3 layers over 6 operations (4 convolutions, 2 poolings): 6**3 * 2**3 architectures.
+NAS = sg.NasConfig(
+    3,
+    (8, 8, 1),
+    (10,),
+    (
+        sg.NasOperation(
+            "convolution", (P("filter_size", "categorical", values=("3", "5")), P("num_filter", "int", 16, 32, 16))
+        ),
+        sg.NasOperation("reduction", (P("pool_size", "int", 2, 3),)),
+    ),
+)
+
 #: The settings each algorithm needs to run at all, merged under the settings a test passes.
 REQUIRED_SETTINGS: dict[str, dict[str, str]] = {
+    "enas": {"controller_train_steps": "5"},  # Katib's 50 steps per call, ten times over, slow the suite down
     "hyperband": {"resource_name": "epochs", "r_l": "9", "eta": "3"},
     "asha": {"resource_name": "epochs", "r_l": "9", "eta": "3"},
     "pbt": {"suggestion_trial_dir": "/tmp/checkpoints", "n_population": "5", "truncation_threshold": "0.2"},
@@ -56,6 +72,8 @@ def problem_for(
     if algorithm == "hyperband":
         options.setdefault("parallel_trial_count", 9)  # Katib's rule: ceil(eta^s_max) lanes
     merged = {**REQUIRED_SETTINGS.get(algorithm, {}), **(settings or {})}
+    if algorithm in NAS_ALGORITHMS:
+        return sg.Problem((), "loss", settings=merged, nas=NAS, **options)  # type: ignore[arg-type]
     return sg.Problem(parameters_for(algorithm, parameters), "loss", settings=merged, **options)  # type: ignore[arg-type]
 
 
@@ -65,7 +83,25 @@ def _mixed_problem(algorithm: str, **kwargs: object) -> sg.Problem:
     return problem_for(algorithm, MIXED, settings, **kwargs)  # type: ignore[arg-type]
 
 
+def _check_nas_feasible(nas: sg.NasConfig, assignments: dict[str, sg.Value]) -> None:
+    """enas's two assignments in Katib's formats: an architecture that fits, and its nn_config."""
+    assert set(assignments) == {"architecture", "nn_config"}
+    assert nas.num_layers is not None
+    operations = sg.expand_operations(nas)
+    architecture = sg.read_katib_json(str(assignments["architecture"]))
+    assert [len(layer) for layer in architecture] == list(range(1, nas.num_layers + 1)), architecture
+    for layer in architecture:
+        assert type(layer[0]) is int and 0 <= layer[0] < len(operations), architecture
+        assert all(bit in (0, 1) for bit in layer[1:]), architecture
+    embedding = {str(layer[0]): operations[layer[0]].as_dict() for layer in architecture}
+    nn_config = {"num_layers": nas.num_layers, "input_sizes": [8, 8, 1], "output_sizes": [10], "embedding": embedding}
+    assert assignments["nn_config"] == sg.katib_json(nn_config)
+
+
 def _check_feasible(problem: sg.Problem, assignments: dict[str, sg.Value]) -> None:
+    if problem.nas is not None:
+        _check_nas_feasible(problem.nas, assignments)
+        return
     assert set(assignments) == {p.name for p in problem.parameters}
     for p in problem.parameters:
         if p.name == problem.settings.get("resource_name"):
