@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from katib_flows.spec import check_document
+from katib_flows.spec import check_document, render_object, trial_parameters
 
 NAS = next(
     (p / "shared" / "katib-examples" / "nas" for p in Path(__file__).resolve().parents[2:] if (p / "shared").is_dir()),
@@ -71,3 +71,30 @@ def test_an_int_operation_parameter_without_max_cannot_be_listed_by_enas() -> No
         "spec.nasConfig.operations[3] (reduction): parameter pool_size needs both min and max to list its values"
     )
     assert fix == "give min and max (and a step > 0 for a double)"
+
+
+def test_nas_assignments_render_into_katibs_job_as_written() -> None:
+    """What the Kubernetes runner (and a local Job) creates: Katib's container command with the NAS texts."""
+    document = enas_cpu()
+    checked = check_document(document, "enas-cpu.yaml")
+    assert checked.ok and checked.experiment is not None
+    template = checked.experiment.spec.trial_template
+    assert template is not None and template.trial_spec is not None
+    nn_config = "{'num_layers': 1, 'input_sizes': [32, 32, 3], 'output_sizes': [10], 'embedding': {}}"
+    job = render_object(
+        template.trial_spec,
+        trial_parameters(checked.experiment),
+        {"architecture": "[[7]]", "nn_config": nn_config},
+        trial_name="enas-cpu-abcdefgh",
+        namespace="kubeflow",
+    )
+    [container] = job["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == [
+        "python3",
+        "-u",
+        "RunTrial.py",
+        "--num_epochs=1",
+        '--architecture="[[7]]"',
+        f'--nn_config="{nn_config}"',
+    ]
+    assert job["metadata"] == {"name": "enas-cpu-abcdefgh", "namespace": "kubeflow"}
