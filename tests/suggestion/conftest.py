@@ -85,7 +85,6 @@ def _mixed_problem(algorithm: str, **kwargs: object) -> sg.Problem:
 
 def _check_nas_feasible(nas: sg.NasConfig, assignments: dict[str, sg.Value]) -> None:
     """enas's two assignments in Katib's formats: an architecture that fits, and its nn_config."""
-    assert set(assignments) == {"architecture", "nn_config"}
     assert nas.num_layers is not None
     operations = sg.expand_operations(nas)
     architecture = sg.read_katib_json(str(assignments["architecture"]))
@@ -100,7 +99,10 @@ def _check_nas_feasible(nas: sg.NasConfig, assignments: dict[str, sg.Value]) -> 
 
 def _check_feasible(problem: sg.Problem, assignments: dict[str, sg.Value]) -> None:
     if problem.nas is not None:
-        _check_nas_feasible(problem.nas, assignments)
+        # Each NAS algorithm gives its own assignments (sg.NAS_ASSIGNMENTS); enas's formats are checked here.
+        assert tuple(assignments) in sg.NAS_ASSIGNMENTS.values(), assignments
+        if tuple(assignments) == sg.NAS_ASSIGNMENTS["enas"]:
+            _check_nas_feasible(problem.nas, assignments)
         return
     assert set(assignments) == {p.name for p in problem.parameters}
     for p in problem.parameters:
