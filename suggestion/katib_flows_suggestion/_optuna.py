@@ -158,6 +158,11 @@ def known_space(
     """
     if not study.get_trials(deepcopy=False, states=states):
         return {}
+    return searched_space(space)
+
+
+def searched_space(space: Mapping[str, BaseDistribution]) -> dict[str, BaseDistribution]:
+    """``known_space``'s answer once a finished trial exists: ``space`` sorted by name, without single values."""
     return {name: space[name] for name in sorted(space) if not space[name].single()}
 
 

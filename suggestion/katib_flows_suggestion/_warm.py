@@ -195,11 +195,14 @@ class WarmStudy:
         if self._attrs is not None and self._attrs(trial) != self._answer_attrs:  # stored without our labels
             return False
         asked, self._asked, self._answer = self._asked, None, None
-        held = self._storage.get_trial(asked).params
+        held = self._storage.get_trial(asked)
         for name, value in params.items():
-            if held[name] != value:
+            if held.params[name] != value:
                 dist = distributions[name]
                 self._storage.set_trial_param(asked, name, dist.to_internal_repr(value), dist)
+        for key, attr in self._answer_attrs.items():  # what the rebuild would hold: the attributes of our labels
+            if held.system_attrs.get(key) != attr:
+                self._storage.set_trial_system_attr(asked, key, attr)
         state, values = state_of(trial, self._problem)
         if self._counts_stale(trial, state):
             return False

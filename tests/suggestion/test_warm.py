@@ -13,7 +13,9 @@ from collections.abc import Callable
 import katib_flows_suggestion as sg
 import pytest
 from katib_flows_suggestion._cmaes import _Warm as WarmReplay
+from katib_flows_suggestion._nsga2 import _OPTUNA_GENERATION, _Generations, _WarmNSGA2
 from katib_flows_suggestion._warm import WarmStudy
+from optuna.trial import TrialState
 
 P = sg.Parameter
 #: Steps, log scales and lists, so answers are snapped and the asked trial's params must be rewritten.
@@ -259,3 +261,90 @@ def test_nsga2_suggestion_stored_without_its_generation_label_rebuilds() -> None
         values = _two(decision.assignments)
         history.append(sg.Trial(f"t{i}", decision.assignments, "Succeeded", values[0], values=values))
     assert _builds(cache, "nsga2") == 10  # the kept study held a generation the history does not say
+
+
+def _warm_nsga2(cache: sg.SuggestionCache) -> _WarmNSGA2:
+    return cache.kept("nsga2", _WarmNSGA2, _WarmNSGA2)
+
+
+def _finish_two(history: list[sg.Trial], rng: random.Random, share: float) -> None:
+    """Finish a random choice of the running trials in no particular order: most with both values, some
+    failed or without values (they keep their label but do not count towards their generation)."""
+    for j, trial in enumerate(history):
+        if trial.status in sg.ACTIVE and rng.random() < share:
+            status = rng.choice(FINISHED)
+            values = _two(dict(trial.assignments)) if status in sg.FINISHED_WITH_VALUE else None
+            value = values[0] if values is not None else None
+            history[j] = sg.Trial(trial.name, trial.assignments, status, value, labels=trial.labels, values=values)
+
+
+def _assert_held_matches_the_study(warm: _WarmNSGA2) -> None:
+    """The kept index holds what a pass over the kept study finds: each generation's complete trials in
+    trial order (optuna's get_population), and optuna's generation rule over them."""
+    populations: dict[int, list[int]] = {}
+    rule = _Generations()
+    for trial in warm._storage.get_all_trials(warm._study_id, deepcopy=False, states=(TrialState.COMPLETE,)):
+        generation = trial.system_attrs.get(_OPTUNA_GENERATION)
+        populations.setdefault(-1 if generation is None else generation, []).append(trial._trial_id)
+        rule.add(generation)
+    assert warm.held.populations == populations
+    assert (warm.held.generations.top, warm.held.generations.count) == (rule.top, rule.count)
+
+
+@pytest.mark.parametrize(("population", "share"), [(2, 0.5), (4, 0.3), (6, 0.15)])
+def test_nsga2_growing_histories_finishing_out_of_order_agree_and_stay_warm(population: int, share: float) -> None:
+    """The indexes the warm path keeps (next generation from the labels, optuna's generation, populations)
+    give the cold path's suggestion at every length, while trials finish late, fail, or run for a while."""
+    problem = sg.Problem(
+        MIXED,
+        "loss",
+        "minimize",
+        settings={"population_size": str(population)},
+        additional_objectives=(("cost", "minimize"),),
+    )
+    cache, rng, history = sg.SuggestionCache(), random.Random(population), []
+    for i in range(90):
+        decision = _both("nsga2", problem, history, cache, seed=population)
+        assert isinstance(decision, sg.Suggestion)
+        status = rng.choice(["Created", "Running"])
+        history.append(sg.Trial(f"t{i}", decision.assignments, status, labels=decision.labels))
+        _finish_two(history, rng, share)
+        _assert_held_matches_the_study(_warm_nsga2(cache))
+    warm = _warm_nsga2(cache)
+    assert warm.labelled.top >= 5  # the run left its first generations
+    assert 1 <= warm.rebuilds < 45  # warm for most calls, though a late trial of a selected generation rebuilds
+
+
+def test_nsga2_trials_of_other_processes_outside_the_space_agree() -> None:
+    """A labelled trial outside the space counts for our labels (every history trial) but is not in the study
+    (optuna's generation): the warm path keeps both counts apart as the cold path computes them."""
+    cache, rng, history = sg.SuggestionCache(), random.Random(11), []
+    for i in range(40):
+        decision = _both("nsga2", NSGA2, history, cache)
+        assert isinstance(decision, sg.Suggestion)
+        history.append(sg.Trial(f"t{i}", decision.assignments, "Running", labels=decision.labels))
+        if i % 4 == 1:  # finished at once, in the generation of the suggestion before it, outside the space
+            outside = {**decision.assignments, "layers": 99}
+            values = (rng.random(), rng.random())
+            history.append(sg.Trial(f"x{i}", outside, "Succeeded", values[0], labels=decision.labels, values=values))
+        _finish_two(history, rng, 0.5)
+    assert _builds(cache, "nsga2") < 20
+
+
+def test_nsga2_a_counted_trial_outside_the_space_that_stops_counting_rebuilds() -> None:
+    cache, history = sg.SuggestionCache(), []
+    for i in range(6):
+        decision = _both("nsga2", NSGA2, history, cache)
+        assert isinstance(decision, sg.Suggestion)
+        values = _two(decision.assignments)
+        history.append(
+            sg.Trial(f"t{i}", decision.assignments, "Succeeded", values[0], labels=decision.labels, values=values)
+        )
+        if i == 1:
+            outside = {**decision.assignments, "layers": 99}
+            history.append(sg.Trial("x", outside, "Succeeded", 0.0, labels=decision.labels, values=(0.0, 0.0)))
+    assert _builds(cache, "nsga2") == 1
+    history = [sg.Trial("x", t.assignments, "Failed", labels=t.labels) if t.name == "x" else t for t in history]
+    decision = _both("nsga2", NSGA2, history, cache)
+    assert _builds(cache, "nsga2") == 2
+    assert isinstance(decision, sg.Suggestion)
