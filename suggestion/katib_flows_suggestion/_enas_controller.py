@@ -109,9 +109,9 @@ class _Pass:
     choices: list[Architecture]
 
 
-def _lstm(x: Var, c: Var, h: Var, w_lstm: Var, hidden: int) -> tuple[Var, Var]:
-    """Katib's ``_lstm``: [x, h] @ w_lstm split into i, f, o, g (no bias)."""
-    ifog = x @ w_lstm[:hidden] + h @ w_lstm[hidden:]
+def _lstm(x: Var, c: Var, h: Var, w_lstm: tuple[Var, Var], hidden: int) -> tuple[Var, Var]:
+    """Katib's ``_lstm``: [x, h] @ w_lstm split into i, f, o, g (no bias); ``w_lstm`` comes as its x and h rows."""
+    ifog = x @ w_lstm[0] + h @ w_lstm[1]
     i = t.sigmoid(ifog[:, :hidden])
     f = t.sigmoid(ifog[:, hidden : 2 * hidden])
     o = t.sigmoid(ifog[:, 2 * hidden : 3 * hidden])
@@ -155,8 +155,10 @@ def _forward(
     all_h_w: list[Var] = []
     choices: list[Architecture] = [[] for _ in range(batch)]
     targets = t.const(np.array([1.0 - config.skip_target, config.skip_target]))
+    # Split once: each slice's gradient is a full-size array, so slicing per cell would cost 4 per layer.
+    w_lstm = (w["w_lstm"][:hidden], w["w_lstm"][hidden:])
     for layer in range(config.num_layers):
-        c, h = _lstm(inputs, c, h, w["w_lstm"], hidden)
+        c, h = _lstm(inputs, c, h, w_lstm, hidden)
         op_log_probs = t.log_softmax(_shape_logits(h @ w["w_soft"], config))  # [B, N]
         if architectures is not None:
             ops = np.array([a[layer][0] for a in architectures], dtype=np.int64)
@@ -168,7 +170,7 @@ def _forward(
         entropies.append(-chosen.value * np.exp(chosen.value))
         for b in range(batch):
             choices[b].append([int(ops[b])])
-        c, h = _lstm(w["w_emb"][ops], c, h, w["w_lstm"], hidden)
+        c, h = _lstm(w["w_emb"][ops], c, h, w_lstm, hidden)
         if layer > 0:
             query = t.reshape(h @ w["attn_w_2"], (batch, 1, hidden)) + t.stack(all_h_w, axis=1)  # [B, layer, H]
             query = total(t.tanh(query) @ w["attn_v"], axis=-1)  # [B, layer]
@@ -223,7 +225,8 @@ def operation_probabilities(config: ControllerConfig, weights: Weights) -> Array
     """The controller's distribution over the first layer's operation (it depends on the weights only)."""
     w = _variables(weights)
     zeros = t.const(np.zeros((1, config.hidden_size)))
-    _, h = _lstm(w["g_emb"], zeros, zeros, w["w_lstm"], config.hidden_size)
+    w_lstm = (w["w_lstm"][: config.hidden_size], w["w_lstm"][config.hidden_size :])
+    _, h = _lstm(w["g_emb"], zeros, zeros, w_lstm, config.hidden_size)
     return np.exp(t.log_softmax(_shape_logits(h @ w["w_soft"], config)).value[0])
 
 

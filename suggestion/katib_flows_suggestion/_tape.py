@@ -66,9 +66,14 @@ class Var:
     def __getitem__(self, key: Any) -> Var:
         shape = self.shape
 
+        fancy = isinstance(key, np.ndarray) or (isinstance(key, tuple) and any(isinstance(k, np.ndarray) for k in key))
+
         def back(g: Array) -> tuple[Array]:
             full = np.zeros(shape)
-            np.add.at(full, key, g)
+            if fancy:
+                np.add.at(full, key, g)  # an index may repeat (two layers, one operation): add, do not overwrite
+            else:
+                full[key] = g  # slices: each position once
             return (full,)
 
         return _op(self.value[key], (self,), back)

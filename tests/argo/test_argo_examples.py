@@ -1,7 +1,7 @@
 """Every example compiles, through the CLI: ours in ``examples/`` and Katib's 33 upstream ones.
 
 Each output validates against Argo's JSON schema and the unknown-field check, keeps every string a
-string, and compiling again gives the same bytes. NAS (enas, darts) and algorithms katib-flows does not
+string, and compiling again gives the same bytes. darts and algorithms katib-flows does not
 run yet compile too: the Workflow only calls the step image, which says so at run time.
 """
 
