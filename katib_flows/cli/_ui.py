@@ -47,7 +47,7 @@ def ui(
     try:
         import uvicorn
 
-        from katib_flows.ui import Access, TokenReviewer, create_app
+        from katib_flows.ui import Access, TokenReviewer, create_app, preload
     except ImportError as exc:
         raise click.UsageError(f"the UI needs its extra: pip install 'katib-flows[ui]' ({exc})") from exc
     from katib_flows.ui import AccessConfigError
@@ -59,8 +59,7 @@ def ui(
         raise click.UsageError(str(exc)) from exc
     if auth == "none" and host not in _LOCAL:
         click.echo(f"warning: serving {host} without --auth: anyone who can reach it may stop and delete", err=True)
-    import optuna  # noqa: F401 - loaded before serving, not by the first page (seconds on a busy machine)
-    import plotly.graph_objects  # noqa: F401
+    preload()  # before serving, not by the first page
 
     with open_store(db_url) as store, _listen(host, port) as sock:
         app = create_app(store, access, root_path=root_path.rstrip("/"))

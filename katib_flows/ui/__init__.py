@@ -9,7 +9,7 @@ Kubernetes adapter, ``katib_flows.cluster``).
 """
 
 from katib_flows.ui._access import AUTH_MODES, Access, AccessConfigError, Scope, load_tokens
-from katib_flows.ui._app import create_app
+from katib_flows.ui._app import create_app, preload
 from katib_flows.ui._data import Reader, sample
 from katib_flows.ui._tokenreview import TokenReviewer
 
@@ -22,5 +22,6 @@ __all__ = [
     "TokenReviewer",
     "create_app",
     "load_tokens",
+    "preload",
     "sample",
 ]

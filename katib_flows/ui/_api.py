@@ -135,12 +135,22 @@ def spec(
 @router.get(
     "/namespaces/{namespace}/experiments/{name}/figures",
     responses=_JSON_OBJECT,
-    summary="The report's plotly figures (history, parallel coordinates, importance, Pareto front)",
+    summary="The report's plotly figures (history, parallel coordinates, Pareto front), at most 1,000 trials drawn",
 )
 def figure_set(ui: UI, seen: Seen, namespace: Namespace, name: Name) -> Response:
     visible(seen, namespace, name)
     _, body = ui.reader.figures_json(namespace, name)
     return Response(body, media_type="application/json")
+
+
+@router.get(
+    "/namespaces/{namespace}/experiments/{name}/figures/importance",
+    responses=_JSON_OBJECT,
+    summary="The report's parameter importance as a plotly figure (a model fit: seconds the first time)",
+)
+def importance(ui: UI, seen: Seen, namespace: Namespace, name: Name) -> Response:
+    visible(seen, namespace, name)
+    return Response(ui.reader.importance_json(namespace, name), media_type="application/json")
 
 
 @router.get(

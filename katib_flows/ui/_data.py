@@ -9,7 +9,8 @@ the CLI's shapes (``katib_flows.report``'s views). Three things keep a large exp
 - the figures are the report's own (``katib_flows.report``), drawn once per version of the experiment
   over at most ``FIGURE_TRIALS`` completed trials: every trial that improved the best value, the Pareto
   front, the best ones and an even sample of the rest (the best-so-far line stays exact); importance,
-  which fits a model, is refitted at most every ``IMPORTANCE_SECONDS`` while trials keep finishing.
+  which fits a model, is a request of its own that the page does not wait for, fitted on at most
+  ``IMPORTANCE_TRIALS`` of them and refitted at most every ``IMPORTANCE_SECONDS`` while trials finish.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Reader:
         self.store = store
         self.figure_trials = figure_trials
         self._lock = threading.Lock()
+        self._fitting = threading.Lock()  # one importance fit at a time: each takes seconds of CPU
         self._snapshots: dict[tuple[str, str], tuple[float, Snapshot]] = {}
         self._figures: dict[tuple[str, str], tuple[str, str]] = {}
         self._importance: dict[tuple[str, str], tuple[float, int, str]] = {}  # (when, trials, figure)
@@ -146,36 +148,50 @@ class Reader:
         return record
 
     def figures_json(self, namespace: str, name: str) -> tuple[str, str]:
-        """(version, the report's figures as one JSON object of plotly figures), drawn once per version.
-
-        Parameter importance fits a model (seconds at a few hundred trials), so while trials keep finishing
-        it is refitted at most every ``IMPORTANCE_SECONDS``; the other figures are always current.
-        """
+        """(version, the report's figures other than importance, as one JSON object of plotly figures), drawn once per
+        version. Importance, which fits a model, is its own request (``importance_json``): the page draws
+        these first and does not wait for the fit."""
         snap = self.snapshot(namespace, name)
-        key, now = (namespace, name), time.monotonic()
+        key = (namespace, name)
         with self._lock:
             cached = self._figures.get(key)
-            fitted = self._importance.get(key)
         if cached is not None and cached[0] == snap.version:
             return cached
-        history = History(snap.record, sample(History(snap.record, snap.trials, {}), self.figure_trials), {})
+        history = self._drawn(snap)
         drawn = {"history": optimization_history(history), "parallel-coordinates": parallel_coordinates(history)}
-        count = len(history.completed())
-        if fitted is None or (fitted[1] != count and now - fitted[0] >= IMPORTANCE_SECONDS) or count < 10:
-            fitting = History(snap.record, sample(history, IMPORTANCE_TRIALS), {})  # a forest per fit: keep it small
-            fitted = (now, count, parameter_importance(fitting).to_json())
         if len(history.objectives) > 1:
             drawn["pareto"] = pareto_front(pareto_points(history), history.objectives)
-        completed = sum(1 for t in snap.trials if t.status is TrialStatus.SUCCEEDED and t.objective_value is not None)
-        parts = {k: fig.to_json() for k, fig in drawn.items()} | {"importance": fitted[2]}
+        completed = _completed(snap.trials)
+        parts = ", ".join(f"{json.dumps(k)}: {fig.to_json()}" for k, fig in drawn.items())
         body = (
-            f'{{"version": "{snap.version}", "completed": {completed}, "drawn": {count}, '
-            f'"figures": {{{", ".join(f"{json.dumps(k)}: {v}" for k, v in parts.items())}}}}}'
+            f'{{"version": "{snap.version}", "completed": {completed}, "drawn": {len(history.completed())}, '
+            f'"figures": {{{parts}}}}}'
         )
         with self._lock:
             self._figures[key] = (snap.version, body)
-            self._importance[key] = fitted
         return snap.version, body
+
+    def importance_json(self, namespace: str, name: str) -> str:
+        """The report's parameter importance as a plotly figure, fitted on at most ``IMPORTANCE_TRIALS`` of the
+        drawn trials (a forest per fit: seconds at a few hundred trials, so one fit at a time). While trials
+        keep finishing it is refitted at most every ``IMPORTANCE_SECONDS``; below 10 completed trials, always.
+        """
+        snap = self.snapshot(namespace, name)
+        key, count = (namespace, name), _completed(snap.trials)
+        with self._fitting:
+            now = time.monotonic()
+            with self._lock:
+                fitted = self._importance.get(key)
+            if fitted is None or (fitted[1] != count and now - fitted[0] >= IMPORTANCE_SECONDS) or count < 10:
+                fitting = History(snap.record, sample(self._drawn(snap), IMPORTANCE_TRIALS), {})
+                fitted = (now, count, parameter_importance(fitting).to_json())
+                with self._lock:
+                    self._importance[key] = fitted
+        return f'{{"completed": {fitted[1]}, "figure": {fitted[2]}}}'
+
+    def _drawn(self, snap: Snapshot) -> History:
+        """The history the figures draw: at most ``figure_trials`` completed trials (``sample``)."""
+        return History(snap.record, sample(History(snap.record, snap.trials, {}), self.figure_trials), {})
 
     def curves_json(self, namespace: str, name: str, trials: Sequence[str], metric: str | None) -> str:
         """The report's metric curves of the trials compared (at most ``MAX_COMPARED``), as a plotly figure."""
@@ -215,6 +231,10 @@ def sample(history: History, limit: int) -> list[TrialRecord]:
         step = len(rest) / room
         keep |= {rest[int(i * step)].name for i in range(min(room, len(rest)))}
     return [t for t in completed if t.name in keep]
+
+
+def _completed(trials: Sequence[TrialRecord]) -> int:
+    return sum(1 for t in trials if t.status is TrialStatus.SUCCEEDED and t.objective_value is not None)
 
 
 def _searchable(trial: TrialRecord) -> str:

@@ -70,6 +70,7 @@ def test_tokens_see_their_namespaces_only(tenants: Store, token_file: Path) -> N
         for path in ("/api/v1/namespaces/team-b/experiments/model",
                      "/api/v1/namespaces/team-b/experiments/model/trials",
                      "/api/v1/namespaces/team-b/experiments/model/figures",
+                     "/api/v1/namespaces/team-b/experiments/model/figures/importance",
                      "/api/v1/namespaces/team-b/experiments/model/trials/model-00000/observations",
                      "/experiments/team-b/model"):  # fmt: skip
             assert client.get(path, headers=a).status_code == 404, path

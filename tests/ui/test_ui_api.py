@@ -67,9 +67,13 @@ def test_observations_figures_and_curves(served: tuple[Store, httpx.Client]) -> 
     assert [row["step"] for row in log] == [0, 1, 2] and {row["metric"]["name"] for row in log} == {"score"}
     figures = client.get(f"{base}/figures").json()
     assert figures["completed"] == figures["drawn"] == 10  # 12 finished, 2 of them failed
-    assert list(figures["figures"]) == ["history", "parallel-coordinates", "importance"]
+    assert list(figures["figures"]) == ["history", "parallel-coordinates"]  # importance is asked on its own
     lines = figures["figures"]["parallel-coordinates"]["data"][0]["dimensions"][0]["values"]
     assert len(lines) == 10
+    importance = client.get(f"{base}/figures/importance").json()
+    assert importance["completed"] == 10
+    assert sorted(importance["figure"]["data"][0]["y"]) == ["act", "lr", "units"]
+    assert "importance" in importance["figure"]["layout"]["title"]["text"]
     curves = client.get(f"{base}/curves", params=[("trial", "alpha-00000"), ("trial", "alpha-00001")]).json()
     assert sorted(trace["name"] for trace in curves["data"]) == ["alpha-00000", "alpha-00001"]
     assert "score" in client.get(f"{base}/spec", params={"format": "yaml"}).text

@@ -94,6 +94,12 @@ def test_a_live_run_in_the_browser_then_stop_and_resume(
             page.goto(f"{base}/experiments/default/live", timeout=120_000)  # 5 MB of plotly.js on a busy machine
             page.wait_for_function(f"{_ROWS} > 0 && document.getElementById('plot-history')._fullData", timeout=300_000)
             page.evaluate("window.loadedOnce = true")  # gone if the page reloads
+            # Importance arrives on its own request, after the figures it does not hold up.
+            page.wait_for_function(
+                "document.getElementById('plot-importance')._fullData?.length === 1 && "
+                "document.getElementById('importance-wait').hidden",
+                timeout=120_000,
+            )
             seen = page.evaluate(_NAMES)
 
             # A trial the page did not show appears, and the page was not reloaded.

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from pathlib import Path
+from typing import Any
 
-from ui_helpers import spec
+from ui_helpers import populate, spec
 
 from katib_flows.report import History
 from katib_flows.spec import check_document
-from katib_flows.store import ExperimentCondition, ExperimentRecord, TrialRecord, TrialStatus
+from katib_flows.store import ExperimentCondition, ExperimentRecord, Store, TrialRecord, TrialStatus
 from katib_flows.ui import sample
 
 
@@ -47,3 +49,21 @@ def test_a_large_history_is_sampled_keeping_the_best_so_far_line_exact() -> None
 def test_a_small_history_is_drawn_whole() -> None:
     full = _history(300)
     assert sample(full, 1000) == full.completed()
+
+
+def test_the_benchs_bulk_store_holds_what_the_store_calls_write(tmp_path: Path) -> None:
+    """bench/ui.py writes its 10,000 trials with ``populate(bulk=True)``: the same trials and logs as the
+    store's own calls write (times aside), read back through the store."""
+
+    def written(bulk: bool) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        with Store(f"sqlite:///{tmp_path / f'{bulk}.db'}", upgrade=True) as store:
+            populate(store, "both", trials=12, running=2, bulk=bulk)
+            trials = store.list_trials("default", "both")
+            logs = store.observation_logs("default", "both")
+        rows = [(t.name, t.seq, t.assignments, t.status, t.reason, t.message, t.runner, t.observation,
+                 t.objective_value, t.started_at is None, t.completed_at is None) for t in trials]  # fmt: skip
+        return rows, sorted((k, m.metric, m.value, m.step, m.timestamp) for k, v in logs.items() for m in v)
+
+    slow, fast = written(False), written(True)
+    assert len(slow[0]) == 14 and len(slow[1]) == 10 * 3  # 12 finished, 2 of them failed; 2 running
+    assert fast == slow

@@ -151,6 +151,20 @@
       });
     }
 
+    /* Importance fits a model (seconds the first time): its own request, which the rest of the page never
+       waits for; one at a time, asked again when the version moved on meanwhile. */
+    var importance = { busy: false, wanted: null, drawn: null };
+    function loadImportance() {
+      if (importance.busy || importance.wanted === importance.drawn) { return; }
+      var asked = importance.wanted;
+      importance.busy = true;
+      json(base + "/figures/importance").then(function (reply) {
+        $("importance-wait").hidden = true;
+        return plot("plot-importance", reply.figure);
+      }).then(null, function (error) { console.warn("katib-flows: importance: " + error.message); })
+        .then(function () { importance.drawn = asked; importance.busy = false; loadImportance(); });
+    }
+
     function loadTrials() {
       var query = "?offset=" + table.offset + "&limit=" + table.limit + "&sort=" + quote(table.sort) + "&order=" + table.order;
       if (table.q) { query += "&q=" + quote(table.q); }
@@ -195,7 +209,10 @@
         renderSummary(summary);
         if (summary.version === version) { return null; }
         version = summary.version;
-        return Promise.all([loadFigures(), loadTrials()]);
+        return Promise.all([loadFigures(), loadTrials()]).then(function () {
+          importance.wanted = version;
+          loadImportance();
+        });
       });
     }
 
