@@ -3,8 +3,9 @@
 The API routes (``_api``) call ``Reader``; it reads through the store's ordinary methods and answers in
 the CLI's shapes (``katib_flows.report``'s views). Three things keep a large experiment cheap:
 
-- one read of an experiment and its trials serves every request for ``SNAPSHOT_SECONDS`` (a page polls
-  its summary, its table and its figures at once);
+- one read of an experiment and its trials serves every request for ``SNAPSHOT_SECONDS`` after it ends
+  (a page polls its summary, its table and its figures at once), and requests that come during a read
+  wait for it;
 - the table is a page of trials, filtered and sorted here (``trials_page``), never the whole list;
 - the figures are the report's own (``katib_flows.report``), drawn once per version of the experiment
   over at most ``FIGURE_TRIALS`` completed trials: every trial that improved the best value, the Pareto
@@ -71,6 +72,7 @@ class Reader:
         self._lock = threading.Lock()
         self._fitting = threading.Lock()  # one importance fit at a time: each takes seconds of CPU
         self._snapshots: dict[tuple[str, str], tuple[float, Snapshot]] = {}
+        self._reading: dict[tuple[str, str], threading.Lock] = {}  # one read of an experiment at a time
         self._figures: dict[tuple[str, str], tuple[str, str]] = {}
         self._importance: dict[tuple[str, str], tuple[float, int, str]] = {}  # (when, trials, figure)
 
@@ -84,17 +86,24 @@ class Reader:
         return [self.experiment(r.namespace, r.name) for r in records]
 
     def snapshot(self, namespace: str, name: str) -> Snapshot:
-        """The experiment and its trials, read at most once a ``SNAPSHOT_SECONDS``; ``NotFoundError``."""
-        key, now = (namespace, name), time.monotonic()
+        """The experiment and its trials, read at most once a ``SNAPSHOT_SECONDS``; ``NotFoundError``.
+
+        The second counts from the end of the read (at 10,000 trials a read can take longer than that on a
+        busy machine), and requests that arrive while a read is under way wait for it instead of reading too.
+        """
+        key = (namespace, name)
         with self._lock:
-            cached = self._snapshots.get(key)
-        if cached is not None and now - cached[0] < SNAPSHOT_SECONDS:
-            return cached[1]
-        record = self.store.get_experiment(namespace, name)
-        snapshot = Snapshot.of(record, self.store.list_trials(namespace, name))
-        with self._lock:
-            self._snapshots[key] = (now, snapshot)
-        return snapshot
+            reading = self._reading.setdefault(key, threading.Lock())
+        with reading:
+            with self._lock:
+                cached = self._snapshots.get(key)
+            if cached is not None and time.monotonic() - cached[0] < SNAPSHOT_SECONDS:
+                return cached[1]
+            record = self.store.get_experiment(namespace, name)
+            snapshot = Snapshot.of(record, self.store.list_trials(namespace, name))
+            with self._lock:
+                self._snapshots[key] = (time.monotonic(), snapshot)
+            return snapshot
 
     def forget(self, namespace: str, name: str) -> None:
         """Drop what is cached of an experiment (after a stop or a delete through the UI)."""

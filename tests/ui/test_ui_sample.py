@@ -1,9 +1,12 @@
-"""What the figures draw at 10,000 trials: at most the limit, and still the truth where it matters."""
+"""What the figures draw at 10,000 trials: at most the limit, and still the truth where it matters; and how the
+UI reads a store that takes long to answer."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,8 @@ from ui_helpers import populate, spec
 from katib_flows.report import History
 from katib_flows.spec import check_document
 from katib_flows.store import ExperimentCondition, ExperimentRecord, Store, TrialRecord, TrialStatus
-from katib_flows.ui import sample
+from katib_flows.ui import Reader, sample
+from katib_flows.ui._data import SNAPSHOT_SECONDS
 
 
 def _history(n: int) -> History:
@@ -67,3 +71,26 @@ def test_the_benchs_bulk_store_holds_what_the_store_calls_write(tmp_path: Path) 
     slow, fast = written(False), written(True)
     assert len(slow[0]) == 14 and len(slow[1]) == 10 * 3  # 12 finished, 2 of them failed; 2 running
     assert fast == slow
+
+
+def test_one_slow_read_serves_the_requests_that_wait_for_it_and_the_second_after(tmp_path: Path) -> None:
+    """At 10,000 trials on a busy machine a read takes seconds: requests that come meanwhile wait for it, and
+    the ``SNAPSHOT_SECONDS`` it serves start when it ends (else every request of a page would read again)."""
+    with Store(f"sqlite:///{tmp_path / 'slow.db'}", upgrade=True) as store:
+        populate(store, "slow", trials=5)
+        reads: list[float] = []
+        real = store.list_trials
+
+        def slow(namespace: str, experiment: str) -> list[TrialRecord]:
+            reads.append(time.monotonic())
+            time.sleep(SNAPSHOT_SECONDS + 0.3)
+            return real(namespace, experiment)
+
+        store.list_trials = slow  # type: ignore[method-assign]
+        reader = Reader(store)
+        with ThreadPoolExecutor(3) as pool:  # a page's summary, table and figures at once
+            answers = list(pool.map(lambda _: reader.snapshot("default", "slow"), range(3)))
+        assert len(reads) == 1 and answers[0] is answers[1] is answers[2]
+        assert reader.snapshot("default", "slow") is answers[0]  # read more than a second ago, but ended just now
+        time.sleep(SNAPSHOT_SECONDS + 0.1)
+        assert reader.snapshot("default", "slow") is not answers[0] and len(reads) == 2
