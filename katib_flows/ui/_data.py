@@ -6,6 +6,8 @@ the CLI's shapes (``katib_flows.report``'s views). Three things keep a large exp
 - one read of an experiment and its trials serves every request for ``SNAPSHOT_SECONDS`` after it ends
   (a page polls its summary, its table and its figures at once), and requests that come during a read
   wait for it;
+- a read asks the store only for the trials from the first one that has not finished on (a finished trial
+  never changes), so polling 10,000 finished trials reads none of them again;
 - the table is a page of trials, filtered and sorted here (``trials_page``), never the whole list;
 - the figures are the report's own (``katib_flows.report``), drawn once per version of the experiment
   over at most ``FIGURE_TRIALS`` completed trials: every trial that improved the best value, the Pareto
@@ -16,6 +18,7 @@ the CLI's shapes (``katib_flows.report``'s views). Three things keep a large exp
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import threading
@@ -73,6 +76,7 @@ class Reader:
         self._fitting = threading.Lock()  # one importance fit at a time: each takes seconds of CPU
         self._snapshots: dict[tuple[str, str], tuple[float, Snapshot]] = {}
         self._reading: dict[tuple[str, str], threading.Lock] = {}  # one read of an experiment at a time
+        self._settled: dict[tuple[str, str], tuple[tuple[dt.datetime, int], list[TrialRecord]]] = {}
         self._figures: dict[tuple[str, str], tuple[str, str]] = {}
         self._importance: dict[tuple[str, str], tuple[float, int, str]] = {}  # (when, trials, figure)
 
@@ -100,15 +104,38 @@ class Reader:
             if cached is not None and time.monotonic() - cached[0] < SNAPSHOT_SECONDS:
                 return cached[1]
             record = self.store.get_experiment(namespace, name)
-            snapshot = Snapshot.of(record, self.store.list_trials(namespace, name))
+            snapshot = Snapshot.of(record, self._trials(key, record))
             with self._lock:
                 self._snapshots[key] = (time.monotonic(), snapshot)
             return snapshot
+
+    def _trials(self, key: tuple[str, str], record: ExperimentRecord) -> list[TrialRecord]:
+        """Every trial of the experiment, read from the store from the first one that may still change.
+
+        A finished trial never changes, so the longest run of finished trials from the first on (by ``seq``)
+        is kept and only what follows is read again (``trials_since``, as early stopping reads): a poll of
+        10,000 finished trials reads none of them. An experiment deleted and created again under the same
+        name is told apart by its creation time and seed, and read whole.
+        """
+        identity = (record.created_at, record.seed)
+        with self._lock:
+            known = self._settled.get(key)
+        settled = known[1] if known is not None and known[0] == identity else []
+        fresh = self.store.trials_since(key[0], key[1], len(settled))
+        kept = list(settled)
+        for trial in fresh:
+            if trial.seq != len(kept) or not trial.status.terminal:
+                break
+            kept.append(trial)
+        with self._lock:
+            self._settled[key] = (identity, kept)
+        return settled + fresh
 
     def forget(self, namespace: str, name: str) -> None:
         """Drop what is cached of an experiment (after a stop or a delete through the UI)."""
         with self._lock:
             self._snapshots.pop((namespace, name), None)
+            self._settled.pop((namespace, name), None)
             self._figures.pop((namespace, name), None)
             self._importance.pop((namespace, name), None)
 

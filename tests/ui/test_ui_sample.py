@@ -10,12 +10,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ui_helpers import populate, spec
 
+from katib_flows.engine import delete_experiment, finish_trial
 from katib_flows.report import History
 from katib_flows.spec import check_document
 from katib_flows.store import ExperimentCondition, ExperimentRecord, Store, TrialRecord, TrialStatus
-from katib_flows.ui import Reader, sample
+from katib_flows.ui import Reader, _data, sample
 from katib_flows.ui._data import SNAPSHOT_SECONDS
 
 
@@ -79,14 +81,14 @@ def test_one_slow_read_serves_the_requests_that_wait_for_it_and_the_second_after
     with Store(f"sqlite:///{tmp_path / 'slow.db'}", upgrade=True) as store:
         populate(store, "slow", trials=5)
         reads: list[float] = []
-        real = store.list_trials
+        real = store.trials_since
 
-        def slow(namespace: str, experiment: str) -> list[TrialRecord]:
+        def slow(namespace: str, experiment: str, seq: int, *, wait: bool = True) -> list[TrialRecord]:
             reads.append(time.monotonic())
             time.sleep(SNAPSHOT_SECONDS + 0.3)
-            return real(namespace, experiment)
+            return real(namespace, experiment, seq, wait=wait)
 
-        store.list_trials = slow  # type: ignore[method-assign]
+        store.trials_since = slow  # type: ignore[method-assign]
         reader = Reader(store)
         with ThreadPoolExecutor(3) as pool:  # a page's summary, table and figures at once
             answers = list(pool.map(lambda _: reader.snapshot("default", "slow"), range(3)))
@@ -94,3 +96,32 @@ def test_one_slow_read_serves_the_requests_that_wait_for_it_and_the_second_after
         assert reader.snapshot("default", "slow") is answers[0]  # read more than a second ago, but ended just now
         time.sleep(SNAPSHOT_SECONDS + 0.1)
         assert reader.snapshot("default", "slow") is not answers[0] and len(reads) == 2
+
+
+def test_a_poll_reads_only_the_trials_that_may_still_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finished trials are kept from the last read; what the reader answers is still what the store holds,
+    also after a trial finishes, a new one starts, and the experiment is deleted and created again."""
+    monkeypatch.setattr(_data, "SNAPSHOT_SECONDS", 0.0)  # every call reads
+    with Store(f"sqlite:///{tmp_path / 'poll.db'}", upgrade=True) as store:
+        populate(store, "poll", trials=6, running=1)
+        asked: list[int] = []
+        real = store.trials_since
+
+        def since(namespace: str, experiment: str, seq: int, *, wait: bool = True) -> list[TrialRecord]:
+            asked.append(seq)
+            return real(namespace, experiment, seq, wait=wait)
+
+        store.trials_since = since  # type: ignore[method-assign]
+        reader = Reader(store)
+
+        def same() -> bool:
+            return reader.snapshot("default", "poll").trials == store.list_trials("default", "poll")
+
+        assert same() and same() and asked == [0, 6]  # the second read starts at the running trial
+        finish_trial(store, "default", "poll-00006", TrialStatus.SUCCEEDED)
+        with store.locked_experiment("default", "poll") as tx:
+            tx.add_trial("poll-extra", {"lr": 0.01, "units": 2, "act": "relu"}, status=TrialStatus.RUNNING)
+        assert same() and same() and asked[2:] == [6, 7]
+        delete_experiment(store, "default", "poll")
+        populate(store, "poll", trials=3, seed=1)
+        assert same() and asked[4] == 0
