@@ -23,13 +23,14 @@ the algorithm answered ``Exhausted``). So the study holds, trial for trial and n
 path: the same seed and history give the same suggestion (``tests/suggestion/test_warm.py`` runs both side
 by side).
 
-Comparing the kept trials with the history is a few list comprehensions over it (names, assignments,
-outcomes), compared in C; only the trials whose outcome changed are looked at one by one.
+Comparing the kept trials with the history is one list comprehension over it (name, assignments, status,
+values of each trial), compared in C; only the trials that differ are looked at one by one. This pass stays:
+the history is read afresh for each suggestion, and it is how a changed trial is noticed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,12 +43,13 @@ from optuna.trial import TrialState
 from katib_flows_suggestion._base import Decision, Problem, Suggestion, Trial, Value
 from katib_flows_suggestion._optuna import back, distribution, frozen_trial, new_study, optuna_params, state_of
 
-#: What may change about a kept trial: its status and its objective value(s).
-_Outcome = tuple[str, float | None, tuple[float, ...] | None]
+#: What the study compares of a kept trial: its name and assignments (which may not change), then its status
+#: and objective value(s) (which may, as it finishes).
+_Key = tuple[str, Mapping[str, Value], str, float | None, tuple[float, ...] | None]
 
 
-def _outcome(trial: Trial) -> _Outcome:
-    return trial.status, trial.value, trial.values
+def _key(trial: Trial) -> _Key:
+    return trial.name, dict(trial.assignments), trial.status, trial.value, trial.values
 
 
 class WarmStudy:
@@ -70,9 +72,7 @@ class WarmStudy:
         self._problem: Problem | None = None
         self._distributions: dict[str, BaseDistribution] = {}
         # One entry per history trial, in history order.
-        self._names: list[str] = []
-        self._assignments: list[dict[str, Value]] = []
-        self._outcomes: list[_Outcome] = []
+        self._keys: list[_Key] = []
         self._ids: list[int | None] = []  # the optuna trial id; None for a trial left out (outside the space)
         self._states: list[tuple[TrialState, list[float] | None] | None] = []
         self._asked: int | None = None  # the trial id of the point asked last, until bound
@@ -116,7 +116,7 @@ class WarmStudy:
         self._study, self._storage, self._study_id = new_study(problem, optuna.samplers.RandomSampler())
         self._problem = problem
         self._distributions = {p.name: distribution(p) for p in problem.parameters}
-        self._names, self._assignments, self._outcomes, self._ids, self._states = [], [], [], [], []
+        self._keys, self._ids, self._states = [], [], []
         self._asked = self._answer = None
         appended = self._append(trials, datetime.now())
         assert appended, "a new study caches nothing that could be stale"
@@ -144,9 +144,7 @@ class WarmStudy:
         return True
 
     def _keep(self, trial: Trial, trial_id: int | None, state: tuple[TrialState, list[float] | None] | None) -> None:
-        self._names.append(trial.name)
-        self._assignments.append(dict(trial.assignments))
-        self._outcomes.append(_outcome(trial))
+        self._keys.append(_key(trial))
         self._ids.append(trial_id)
         self._states.append(state)
 
@@ -154,16 +152,15 @@ class WarmStudy:
         """Bring the kept study up to date with ``trials``; False on any doubt (then it must be rebuilt)."""
         if self._study is None or problem != self._problem or self._asked is None or self._answer is None:
             return False
-        kept = len(self._names)
+        kept = len(self._keys)
         if len(trials) <= kept:  # shorter, or the asked point never became a trial
             return False
-        old = trials[:kept]
-        if [t.name for t in old] != self._names or [t.assignments for t in old] != self._assignments:
-            return False
-        outcomes = [_outcome(t) for t in old]
-        if outcomes != self._outcomes:
-            for i, (now, before) in enumerate(zip(outcomes, self._outcomes, strict=True)):
-                if now != before and not self._finish(i, trials[i]):
+        keys = [(t.name, t.assignments, t.status, t.value, t.values) for t in trials[:kept]]  # one pass, as _key
+        if keys != self._keys:
+            for i, (now, before) in enumerate(zip(keys, self._keys, strict=True)):
+                if now == before:
+                    continue
+                if now[:2] != before[:2] or not self._finish(i, trials[i]):  # renamed or reassigned: a doubt
                     return False
         if not self._bind(trials[kept]):
             return False
@@ -172,7 +169,7 @@ class WarmStudy:
     def _finish(self, index: int, trial: Trial) -> bool:
         """Apply a kept trial's new outcome: RUNNING -> COMPLETE/FAIL, or nothing optuna can see."""
         assert self._problem is not None
-        self._outcomes[index] = _outcome(trial)
+        self._keys[index] = _key(trial)
         trial_id, before = self._ids[index], self._states[index]
         if trial_id is None or before is None:
             return True
