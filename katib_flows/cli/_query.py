@@ -6,6 +6,8 @@ shapes of DESIGN.md section 10 for scripts.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from katib_flows.cli._common import db_option, open_store
@@ -75,12 +77,20 @@ def trials(name: str, db_url: str | None, namespace: str, output: str) -> None:
             v["name"],
             v["status"],
             "-" if v["objectiveValue"] is None else f"{v['objectiveValue']:.6g}",
-            ", ".join(f"{a['name']}={a['value']}" for a in v["parameterAssignments"]),
+            _parameters(v),
             v["reason"],
         ]
         for v in views
     ]
-    table(["trial", "status", "objective", "parameters", "reason"], rows, title=f"{namespace}/{name}")
+    column = "architecture" if any("architecture" in v for v in views) else "parameters"
+    table(["trial", "status", "objective", column, "reason"], rows, title=f"{namespace}/{name}")
+
+
+def _parameters(view: dict[str, Any]) -> str:
+    """A trial's assignments on one line; a NAS trial's architecture in words, not its JSON."""
+    if "architecture" in view:
+        return str(view["architecture"]["summary"])
+    return ", ".join(f"{a['name']}={a['value']}" for a in view["parameterAssignments"])
 
 
 @click.command("best")
@@ -99,7 +109,11 @@ def best(name: str, db_url: str | None, namespace: str, output: str) -> None:
         single = experiment.spec.objective is None or not experiment.spec.objective.multi_objective
         if single and record.optimal_trial:
             view = optimal_view(store.get_trial(namespace, record.optimal_trial))
-            emit(view, "yaml" if output == "table" else output)
+            assert view is not None
+            if output == "table" and "architecture" in view:
+                _print_architecture(view)
+            else:
+                emit(view, "yaml" if output == "table" else output)
             return
         front = [] if single else pareto_front(experiment, store.list_trials(namespace, name))
     if not front:
@@ -109,17 +123,24 @@ def best(name: str, db_url: str | None, namespace: str, output: str) -> None:
         emit(front_view(front, metrics), output)
         return
     directions = [f"{metric} ({'max' if up else 'min'})" for metric, up in objectives(experiment)]
+    views = front_view(front, metrics)
     rows = [
-        [trial.name, *(f"{v:.6g}" for v in values), ", ".join(f"{k}={_text(v)}" for k, v in trial.assignments.items())]
-        for trial, values in front
+        [trial.name, *(f"{v:.6g}" for v in values), _parameters(view)]
+        for (trial, values), view in zip(front, views, strict=True)
     ]
     table(["trial", *directions, "parameters"], rows, title=f"{namespace}/{name}: Pareto front ({len(front)} trials)")
 
 
-def _text(value: object) -> str:
-    from katib_flows.spec import format_value
-
-    return format_value(value)
+def _print_architecture(view: dict[str, Any]) -> None:
+    """``best`` of a NAS experiment for people: the trial and its metrics, then the architecture layer by layer
+    (the raw ``architecture`` and ``nn_config`` strings are in ``-o json``)."""
+    layers = view["architecture"]["layers"]
+    shown = {k: v for k, v in view.items() if k not in ("parameterAssignments", "architecture")}
+    emit(shown, "yaml")
+    plural = "s" if len(layers) != 1 else ""
+    click.echo(f"architecture ({len(layers)} layer{plural}; -o json gives the assignments as the trial got them):")
+    for layer in layers:
+        click.echo(f"  {layer['description']}")
 
 
 @click.command("logs")

@@ -3,7 +3,8 @@
 ``load_history`` reads everything in three queries (experiment, trials, the bulk observation log); the
 figures, the HTML page, the exports and the DSL's ``Result`` all work from the ``History`` it returns, so
 none of them touches the store. ``rows`` flattens the trials into one dict per trial (parameters and the
-latest value of every metric as columns), the shape of the CSV export and of ``Result.trials``.
+latest value of every metric as columns; a NAS trial's architecture in words, ``_nas.summary_text``), the
+shape of the CSV export and of ``Result.trials``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import katib_flows_suggestion as sg
 
 from katib_flows import engine
+from katib_flows.report._nas import read_architecture, summary_text
 from katib_flows.spec import Experiment, to_search_problem
 from katib_flows.store import ExperimentRecord, MetricLog, Store, TrialRecord, TrialStatus
 
@@ -142,6 +144,9 @@ class History:
                 "objective": trial.objective_value,
             }
             row.update({p.name: trial.assignments.get(p.name) for p in self.parameters})
+            if self.spec.spec.nas_config is not None:  # no parameters: the architecture, in words
+                layers = read_architecture(trial.assignments)
+                row["architecture"] = summary_text(layers) if layers else None
             for metric in metrics:
                 latest = trial.observation.get(metric, {}).get("latest")
                 row[f"metric:{metric}"] = _number(latest)

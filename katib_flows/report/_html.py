@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import katib_flows_suggestion as sg
 import yaml
 
 from katib_flows.report._figures import figures
 from katib_flows.report._history import History
-from katib_flows.spec import format_value
+from katib_flows.report._nas import architecture_lines, read_architecture
+from katib_flows.spec import format_value, to_search_problem
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -138,17 +140,30 @@ def _facts(history: History) -> list[tuple[str, Any]]:
 
 def _parameters(history: History) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
+    nas = to_search_problem(history.spec.spec).nas
+    if nas is not None:  # the graph, then each operation with its parameters' values
+        inputs = "x".join(str(v) for v in nas.input_sizes)
+        outputs = "x".join(str(v) for v in nas.output_sizes)
+        layers = f"{nas.num_layers} layer{'' if nas.num_layers == 1 else 's'}"
+        rows.append(("graph", "nasConfig", f"{layers}, input {inputs}, output {outputs}"))
+        for operation in nas.operations:
+            space = "; ".join(f"{p.name}: {_space(p)}" for p in operation.parameters)
+            rows.append((operation.type, "operation", space))
     for p in history.parameters:
-        if p.values:
-            space = ", ".join(p.values)
-        else:
-            space = f"[{p.min:g}, {p.max:g}]" if p.min is not None and p.max is not None else "-"
-            if p.step:
-                space += f" step {p.step:g}"
-            if p.distribution != "uniform":
-                space += f" {p.distribution}"
-        rows.append((p.name, p.type, space))
+        rows.append((p.name, p.type, _space(p)))
     return rows
+
+
+def _space(p: sg.Parameter) -> str:
+    """A parameter's feasible space in words: its list, or its range with step and distribution."""
+    if p.values:
+        return ", ".join(p.values)
+    space = f"[{p.min:g}, {p.max:g}]" if p.min is not None and p.max is not None else "-"
+    if p.step:
+        space += f" step {p.step:g}"
+    if p.distribution != "uniform":
+        space += f" {p.distribution}"
+    return space
 
 
 def _best(history: History) -> list[tuple[str, Any]]:
@@ -156,6 +171,12 @@ def _best(history: History) -> list[tuple[str, Any]]:
     if best is None:
         return []
     rows: list[tuple[str, Any]] = [("trial", best.name), (history.objective.metric, best.objective_value)]
+    layers = read_architecture(best.assignments)
+    if layers is not None:  # a NAS trial: its layers in words, not its JSON
+        lines = architecture_lines(layers)
+        return rows + [
+            (f"layer {layer.number}", line.split(": ", 1)[1]) for layer, line in zip(layers, lines, strict=True)
+        ]
     rows += [(name, format_value(value)) for name, value in best.assignments.items()]
     return rows
 

@@ -1,7 +1,8 @@
 """The machine-readable shapes of DESIGN.md section 10, close to Katib's status objects.
 
 Scripts, CI jobs and notebooks read these through ``--output json|yaml`` and the UI's ``/api/v1/``; keep
-them stable.
+them stable. A trial of a NAS experiment (ENAS) has one key more, ``architecture`` (``_nas``): its
+``architecture`` and ``nn_config`` assignments read into layers and worded, for the CLI and the UI alike.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from katib_flows.engine import Counts
+from katib_flows.report._nas import architecture_view
 from katib_flows.store import ExperimentRecord, TrialRecord, TrialStatus
 
 
@@ -19,7 +21,7 @@ def _time(value: dt.datetime | None) -> str | None:
 
 
 def trial_view(trial: TrialRecord) -> dict[str, Any]:
-    return {
+    view: dict[str, Any] = {
         "name": trial.name,
         "status": trial.status.value,
         "reason": trial.reason,
@@ -30,6 +32,10 @@ def trial_view(trial: TrialRecord) -> dict[str, Any]:
         "startTime": _time(trial.started_at),
         "completionTime": _time(trial.completed_at),
     }
+    architecture = architecture_view(trial.assignments)
+    if architecture is not None:
+        view["architecture"] = architecture
+    return view
 
 
 def _text(value: Any) -> str:
@@ -65,12 +71,15 @@ def optimal_view(trial: TrialRecord | None) -> dict[str, Any] | None:
     if trial is None:
         return None
     view = trial_view(trial)
-    return {
+    optimal: dict[str, Any] = {
         "bestTrialName": trial.name,
         "parameterAssignments": view["parameterAssignments"],
         "observation": {"metrics": view["metrics"]},
         "objectiveValue": trial.objective_value,
     }
+    if "architecture" in view:
+        optimal["architecture"] = view["architecture"]
+    return optimal
 
 
 def front_view(front: Sequence[tuple[TrialRecord, tuple[float, ...]]], metrics: Sequence[str]) -> list[dict[str, Any]]:

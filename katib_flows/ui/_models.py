@@ -27,6 +27,22 @@ class Metric(_Shape):
     latest: str | None = None
 
 
+class ArchitectureLayer(_Shape):
+    layer: int = Field(description="Katib's layer number (layer 0 is the input)")
+    operation: int = Field(description="The operation's id in nn_config's embedding")
+    type: str
+    parameters: dict[str, str]
+    skipConnections: list[int] = Field(description="Layers (0: the input) joined by skip connections")
+    description: str
+
+
+class Architecture(_Shape):
+    """A NAS (ENAS) trial's ``architecture`` and ``nn_config`` read into layers and worded."""
+
+    summary: str
+    layers: list[ArchitectureLayer]
+
+
 class Trial(_Shape):
     """One item of ``katib-flows trials NAME -o json``."""
 
@@ -39,6 +55,7 @@ class Trial(_Shape):
     objectiveValue: float | None
     startTime: str | None
     completionTime: str | None
+    architecture: Architecture | None = None
 
 
 class Status(_Shape):
@@ -75,6 +92,7 @@ class OptimalTrial(_Shape):
     observation: Observation
     objectiveValue: float | None
     objectiveValues: list[ObjectiveValue] | None = None
+    architecture: Architecture | None = None
 
 
 class Experiment(_Shape):

@@ -60,7 +60,9 @@ def experiment_page(request: Request, namespace: str, name: str) -> Response:
     _check(request, namespace, name)
     ui: UIState = request.app.state.ui
     history = History(ui.reader.snapshot(namespace, name).record, [], {})
-    parameters = [p.name for p in history.parameters]
+    # A NAS experiment has no parameters; its one column is the trials' architectures, in words.
+    nas = history.spec.spec.nas_config is not None
+    parameters = ["architecture"] if nas else [p.name for p in history.parameters]
     return render(
         request, "experiment.html", title=f"{namespace}/{name}", page="experiment", plots=True,
         namespace=namespace, name=name, parameters=parameters, objective=history.objective.metric or "objective",

@@ -136,8 +136,9 @@
       });
       var best = v.currentOptimalTrial;
       $("best").textContent = best
-        ? "Best: " + best.bestTrialName + " = " + number(best.objectiveValue) + "  (" +
-          best.parameterAssignments.map(function (a) { return a.name + "=" + a.value; }).join(", ") + ")"
+        ? "Best: " + best.bestTrialName + " = " + number(best.objectiveValue) + "  (" + (best.architecture
+          ? best.architecture.summary
+          : best.parameterAssignments.map(function (a) { return a.name + "=" + a.value; }).join(", ")) + ")"
         : "";
     }
 
@@ -182,6 +183,7 @@
         var row = tbody.insertRow();
         var values = {};
         t.parameterAssignments.forEach(function (a) { values[a.name] = a.value; });
+        if (t.architecture) { values.architecture = t.architecture.summary; }  /* a NAS trial, in words */
         var box = document.createElement("input");
         box.type = "checkbox";
         box.checked = Boolean(selected[t.name]);
@@ -268,7 +270,10 @@
         status({ condition: t.status, reason: t.reason, message: t.message });
         var params = $("parameters").tBodies[0];
         params.textContent = "";
-        t.parameterAssignments.forEach(function (a) { var row = params.insertRow(); cell(row, a.name); cell(row, a.value); });
+        if (t.architecture) {
+          t.architecture.layers.forEach(function (l) { var row = params.insertRow(); cell(row, "layer " + l.layer); cell(row, l.description.replace(/^layer \d+: /, "")); });
+        }
+        t.parameterAssignments.forEach(function (a) { var row = params.insertRow(); cell(row, a.name); cell(row, a.value, t.architecture ? "raw" : null); });
         var metrics = $("metrics").tBodies[0];
         metrics.textContent = "";
         t.metrics.forEach(function (m) { var row = metrics.insertRow(); cell(row, m.name); cell(row, m.min); cell(row, m.max); cell(row, m.latest); });
