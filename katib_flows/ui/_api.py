@@ -6,6 +6,10 @@ namespace the caller may not see answers 404 exactly like one that does not exis
 through the engine's functions, as ``katib-flows stop`` and ``delete`` do, and need the header
 ``X-Requested-With`` (any value): a browser sends it only from this UI's own script, never from a form or a
 link on another site, so no other page can make a signed-in browser stop or delete anything.
+
+Replies leave out what the views leave out (``response_model_exclude_unset``): a key only some views have,
+such as a NAS trial's ``architecture`` or a Pareto trial's ``objectiveValues``, is absent, not null, as in
+the CLI's JSON.
 """
 
 from __future__ import annotations
@@ -63,7 +67,12 @@ def namespaces(ui: UI, seen: Seen) -> list[str]:
     return sorted(ns for ns in found if seen.allows(ns))
 
 
-@router.get("/experiments", response_model=list[m.Experiment], summary="`katib-flows experiments -o json`")
+@router.get(
+    "/experiments",
+    response_model=list[m.Experiment],
+    response_model_exclude_unset=True,
+    summary="`katib-flows experiments -o json`",
+)
 def experiments(
     ui: UI,
     seen: Seen,
@@ -72,7 +81,12 @@ def experiments(
     return ui.reader.experiments(seen.narrow(namespace))
 
 
-@router.get("/namespaces/{namespace}/experiments/{name}", response_model=m.Experiment, summary="One experiment")
+@router.get(
+    "/namespaces/{namespace}/experiments/{name}",
+    response_model=m.Experiment,
+    response_model_exclude_unset=True,
+    summary="One experiment",
+)
 def experiment(ui: UI, seen: Seen, namespace: Namespace, name: Name) -> dict[str, Any]:
     visible(seen, namespace, name)
     return ui.reader.experiment(namespace, name)
@@ -81,6 +95,7 @@ def experiment(ui: UI, seen: Seen, namespace: Namespace, name: Name) -> dict[str
 @router.get(
     "/namespaces/{namespace}/experiments/{name}/summary",
     response_model=m.Summary,
+    response_model_exclude_unset=True,
     summary="The experiment with a version that changes when a trial or the status does (poll this)",
 )
 def summary(ui: UI, seen: Seen, namespace: Namespace, name: Name) -> dict[str, Any]:
@@ -91,6 +106,7 @@ def summary(ui: UI, seen: Seen, namespace: Namespace, name: Name) -> dict[str, A
 @router.get(
     "/namespaces/{namespace}/experiments/{name}/trials",
     response_model=list[m.Trial],
+    response_model_exclude_unset=True,
     summary="A page of `katib-flows trials NAME -o json`; the header X-Total-Count says how many match",
 )
 def trials(
@@ -170,7 +186,12 @@ def curves(
     return Response(ui.reader.curves_json(namespace, name, trial, metric), media_type="application/json")
 
 
-@router.get("/namespaces/{namespace}/experiments/{name}/trials/{trial}", response_model=m.Trial, summary="One trial")
+@router.get(
+    "/namespaces/{namespace}/experiments/{name}/trials/{trial}",
+    response_model=m.Trial,
+    response_model_exclude_unset=True,
+    summary="One trial",
+)
 def trial(ui: UI, seen: Seen, namespace: Namespace, name: Name, trial: TrialName) -> dict[str, Any]:
     from katib_flows.report import trial_view
 
@@ -240,6 +261,7 @@ def _guarded(x_requested_with: Annotated[str | None, Header()] = None) -> None:
 @router.post(
     "/namespaces/{namespace}/experiments/{name}/stop",
     response_model=m.Summary,
+    response_model_exclude_unset=True,
     responses=m.problems(403, 409),
     dependencies=[Depends(_guarded)],
     summary="Stop the experiment's runs as Ctrl-C would (`katib-flows stop`); `resume` continues it",

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import katib_flows_suggestion as sg
+import pytest
 import yaml
 from ui_helpers import serving
 
@@ -61,3 +62,38 @@ def test_the_api_and_the_page_show_architectures(tmp_path: Path) -> None:
             assert one["architecture"] == best["architecture"]
             page = client.get("/experiments/kubeflow/enas-cpu").text
             assert 'data-sort="param:architecture">architecture</th>' in page
+
+
+@pytest.mark.slow
+def test_the_pages_show_architectures_in_the_browser(browser: Any, tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 'store.db'}", upgrade=True) as store:
+        populate_enas(store)
+        with serving(store) as url:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{url}/experiments/kubeflow/enas-cpu", timeout=120_000)
+            page.wait_for_function("document.querySelectorAll('#trials tbody tr').length === 2", timeout=120_000)
+            cells = page.evaluate(
+                "Array.from(document.querySelectorAll('#trials tbody tr')).map(r => r.cells[4].textContent)"
+            )
+            assert cells == [
+                "1: avg pooling 2x2 | 2: convolution 3x3, 32 filters, stride 1",
+                "1: convolution 7x7, 128 filters, stride 1 | 2: avg pooling 3x3 (skip from input)",
+            ]
+            assert page.text_content("#best") == f"Best: enas-cpu-1 = 0.8  ({cells[1]})"
+
+            page.goto(f"{url}/experiments/kubeflow/enas-cpu/trials/enas-cpu-1", timeout=120_000)
+            page.wait_for_function("document.querySelectorAll('#parameters tbody tr').length === 4", timeout=120_000)
+            rows = page.evaluate(
+                "Array.from(document.querySelectorAll('#parameters tbody tr')).map(r => r.cells[0].textContent + "
+                "' = ' + r.cells[1].textContent)"
+            )
+            assert rows[:3] == [
+                "layer 1 = convolution 7x7, 128 filters, stride 1 [operation 28]",
+                "layer 2 = avg pooling 3x3; skip from input [operation 105]",
+                "architecture = [[28], [105, 1]]",
+            ]
+            assert page.get_attribute("#parameters tbody tr:nth-child(4) td:nth-child(2)", "class") == "raw"
+            page.close()
+            assert errors == []
