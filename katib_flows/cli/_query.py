@@ -6,7 +6,7 @@ shapes of DESIGN.md section 10 for scripts.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +14,9 @@ from katib_flows.cli._common import db_option, open_store
 from katib_flows.cli._output import emit, output_option, table
 from katib_flows.errors import NotFoundError
 from katib_flows.paths import trial_log_path
+
+if TYPE_CHECKING:
+    from katib_flows.store import ExperimentRecord
 
 namespace_option = click.option(
     "--namespace",
@@ -32,17 +35,20 @@ namespace_option = click.option(
 @output_option
 def experiments(db_url: str | None, namespace: str, all_namespaces: bool, output: str) -> None:
     """List experiments with their status, trial counts and best trial."""
+    from katib_flows.engine import shown_objective
     from katib_flows.report import experiment_view
 
     with open_store(db_url) as store:
         records = store.list_experiments(None if all_namespaces else namespace)
-        views = [experiment_view(r, store.list_trials(r.namespace, r.name)) for r in records]
+        trials = [store.list_trials(r.namespace, r.name) for r in records]
+    views = [experiment_view(r, t) for r, t in zip(records, trials, strict=True)]
     if output != "table":
         emit(views, output)
         return
     rows = []
-    for v in views:
+    for record, v, of_record in zip(records, views, trials, strict=True):
         best = v["currentOptimalTrial"]
+        optimal = next((t for t in of_record if best and t.name == best["bestTrialName"]), None)
         rows.append(
             [
                 v["namespace"],
@@ -51,7 +57,7 @@ def experiments(db_url: str | None, namespace: str, all_namespaces: bool, output
                 v["status"]["reason"],
                 f"{v['trials']['succeeded']}/{v['trials']['total']}",
                 v["trials"]["failed"],
-                f"{best['objectiveValue']:.6g} ({best['bestTrialName']})" if best else "-",
+                f"{shown_objective(optimal, _metric(record))} ({optimal.name})" if optimal else "-",
             ]
         )
     table(["namespace", "name", "status", "reason", "succeeded", "failed", "best"], rows)
@@ -64,11 +70,13 @@ def experiments(db_url: str | None, namespace: str, all_namespaces: bool, output
 @output_option
 def trials(name: str, db_url: str | None, namespace: str, output: str) -> None:
     """List the trials of an experiment with their parameters and metrics."""
+    from katib_flows.engine import shown_objective
     from katib_flows.report import trial_view
 
     with open_store(db_url) as store:
-        store.get_experiment(namespace, name)
-        views = [trial_view(t) for t in store.list_trials(namespace, name)]
+        metric = _metric(store.get_experiment(namespace, name))
+        records = store.list_trials(namespace, name)
+    views = [trial_view(t) for t in records]
     if output != "table":
         emit(views, output)
         return
@@ -76,11 +84,11 @@ def trials(name: str, db_url: str | None, namespace: str, output: str) -> None:
         [
             v["name"],
             v["status"],
-            "-" if v["objectiveValue"] is None else f"{v['objectiveValue']:.6g}",
+            shown_objective(t, metric),
             _parameters(v),
             v["reason"],
         ]
-        for v in views
+        for t, v in zip(records, views, strict=True)
     ]
     column = "architecture" if any("architecture" in v for v in views) else "parameters"
     table(["trial", "status", "objective", column, "reason"], rows, title=f"{namespace}/{name}")
@@ -141,6 +149,12 @@ def _print_architecture(view: dict[str, Any]) -> None:
     click.echo(f"architecture ({len(layers)} layer{plural}; -o json gives the assignments as the trial got them):")
     for layer in layers:
         click.echo(f"  {layer['description']}")
+
+
+def _metric(record: ExperimentRecord) -> str:
+    """The experiment's objective metric (Katib's first objective)."""
+    objective = record.spec.get("spec", {}).get("objective") or {}
+    return str(objective.get("objectiveMetricName", ""))
 
 
 @click.command("logs")

@@ -7,6 +7,7 @@ from katib_flows.engine._decide import (
     Counts,
     Verdict,
     objectives,
+    shown_objective,
     trial_values,
 )
 from katib_flows.engine._engine import (
@@ -61,6 +62,7 @@ __all__ = [
     "record_observation",
     "register_experiment",
     "request_stop",
+    "shown_objective",
     "stop_requested",
     "trial_values",
 ]

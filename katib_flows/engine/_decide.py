@@ -125,8 +125,21 @@ def observation_summary(logs: Iterable[MetricLog], metrics: Sequence[str]) -> di
     return summary
 
 
+def objective_text(summary: dict[str, dict[str, str]], metric: str, strategy: str) -> str | None:
+    """Katib's ``getObjectiveMetricValue``: the value by the metric strategy, ``latest`` when that one is
+    unavailable; None when the trial has no value at all. A non-numeric text (DARTS's genotype) is a value."""
+    entry = summary.get(metric)
+    if entry is None:
+        return None
+    for key in (strategy, "latest"):
+        text = entry.get(key, UNAVAILABLE)
+        if text != UNAVAILABLE:
+            return text
+    return None
+
+
 def objective_value(summary: dict[str, dict[str, str]], metric: str, strategy: str) -> float | None:
-    """The trial's value for the objective by its metric strategy; ``latest`` when min/max is unavailable."""
+    """The trial's numeric value for the objective by its metric strategy; None when unavailable or non-numeric."""
     entry = summary.get(metric)
     if entry is None:
         return None
@@ -136,6 +149,15 @@ def objective_value(summary: dict[str, dict[str, str]], metric: str, strategy: s
         except (KeyError, ValueError):
             continue
     return None
+
+
+def shown_objective(trial: TrialRecord, metric: str) -> str:
+    """A trial's objective as tables show it: its number (6 significant digits); for a Succeeded trial
+    without one, its non-numeric value as reported (DARTS's genotype, the metric's ``latest``); else "-"."""
+    if trial.objective_value is not None:
+        return f"{trial.objective_value:.6g}"
+    latest = trial.observation.get(metric, {}).get("latest", UNAVAILABLE)
+    return latest if trial.status is TrialStatus.SUCCEEDED and latest != UNAVAILABLE else "-"
 
 
 def strategy_of(experiment: Experiment, metric: str) -> str:
@@ -195,21 +217,19 @@ def maximize(experiment: Experiment) -> bool:
 
 def optimal_trial(experiment: Experiment, trials: Iterable[TrialRecord]) -> TrialRecord | None:
     """The finished trial with the best objective value (earliest wins a tie); the store's ``best_trial``
-    answers the same in one query."""
+    answers the same in one query. As in Katib, a Succeeded trial whose value is not a number (no
+    ``objective_value``) is the best without comparison, the latest such one."""
+    up = maximize(experiment)
     best: TrialRecord | None = None
     for trial in trials:
-        if not trial.status.terminal or trial.objective_value is None:
-            continue
-        if (
-            best is None
-            or best.objective_value is None
-            or (
-                (trial.objective_value > best.objective_value)
-                if maximize(experiment)
-                else (trial.objective_value < best.objective_value)
-            )
-        ):
-            best = trial
+        value = trial.objective_value
+        if trial.status is TrialStatus.SUCCEEDED and value is None:  # a value that is not a number
+            if best is None or best.objective_value is not None or trial.seq > best.seq:
+                best = trial
+        elif trial.status.terminal and value is not None:
+            known = None if best is None else best.objective_value
+            if best is None or (known is not None and (value > known if up else value < known)):
+                best = trial
     return best
 
 

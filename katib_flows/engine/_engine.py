@@ -263,7 +263,13 @@ def _finish(
         summary = _decide.observation_summary(logs, metrics)
         values = _decide.values_of(spec, summary)
         value = values[0]
-        missing = [metric for (metric, _), v in zip(_decide.objectives(spec), values, strict=True) if v is None]
+        # As Katib, a trial without a value is MetricsUnavailable, but a non-numeric value (DARTS's genotype)
+        # is a value: the trial succeeds with objective_value None, which makes it the optimal trial (best_trial).
+        missing = [
+            metric
+            for metric, _ in _decide.objectives(spec)
+            if _decide.objective_text(summary, metric, _decide.strategy_of(spec, metric)) is None
+        ]
         if status is TrialStatus.SUCCEEDED and missing:
             status, reason = TrialStatus.METRICS_UNAVAILABLE, reason or "MetricsUnavailable"
             what = "the objective metric" if len(values) == 1 else "objective metrics"
@@ -321,7 +327,7 @@ def _evaluate(tx: ExperimentTxn, experiment: Experiment) -> ExperimentRecord:
 
 
 def _set_verdict(
-    tx: ExperimentTxn, experiment: Experiment, verdict: Verdict, best: tuple[str, float] | None = None
+    tx: ExperimentTxn, experiment: Experiment, verdict: Verdict, best: tuple[str, float | None] | None = None
 ) -> ExperimentRecord:
     best = best or tx.best_trial(maximize=_decide.maximize(experiment))
     return tx.set_condition(verdict.condition, verdict.reason, verdict.message, optimal_trial=best[0] if best else None)

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, TextIO
 
-from katib_flows.engine import Counts
+from katib_flows.engine import Counts, shown_objective
 from katib_flows.store import ExperimentRecord, TrialRecord, TrialStatus
 
 if TYPE_CHECKING:
@@ -23,15 +23,12 @@ def _params(trial: TrialRecord) -> str:
     return ", ".join(f"{k}={v}" for k, v in trial.assignments.items())
 
 
-def _value(trial: TrialRecord) -> str:
-    return "-" if trial.objective_value is None else f"{trial.objective_value:.6g}"
-
-
 class Reporter:
     """Base reporter: keeps the counts and the best trial; subclasses decide how to show them."""
 
     def __init__(self, *, maximize: bool = True, max_trials: int | None = None, verbose: bool = False) -> None:
         self.maximize, self.max_trials, self.verbose = maximize, max_trials, verbose
+        self.metric = ""
         self.trials: dict[str, TrialRecord] = {}
         self.best: TrialRecord | None = None
         self.started_at = time.monotonic()
@@ -40,6 +37,7 @@ class Reporter:
     def started(self, experiment: ExperimentRecord, lanes: int) -> None:
         objective = experiment.spec.get("spec", {}).get("objective", {})
         self.maximize = objective.get("type") != "minimize"
+        self.metric = objective.get("objectiveMetricName", "")
         self.max_trials = experiment.spec.get("spec", {}).get("maxTrialCount")
 
     def trial_started(self, trial: TrialRecord, lane: int) -> None:
@@ -53,10 +51,18 @@ class Reporter:
         with self._lock:
             self.trials[trial.name] = trial
             value = trial.objective_value
-            if trial.status is TrialStatus.SUCCEEDED and value is not None:
-                best = self.best.objective_value if self.best else None
-                if best is None or (value > best if self.maximize else value < best):
+            if trial.status is not TrialStatus.SUCCEEDED:
+                return
+            if value is None:
+                if self._value(trial) != "-":  # a non-numeric value (DARTS's genotype): the best, as in Katib
                     self.best = trial
+                return
+            best = self.best.objective_value if self.best else None
+            if self.best is None or (best is not None and (value > best if self.maximize else value < best)):
+                self.best = trial
+
+    def _value(self, trial: TrialRecord) -> str:
+        return shown_objective(trial, self.metric)
 
     def tick(self) -> None:
         pass
@@ -107,7 +113,7 @@ class LineReporter(Reporter):
         super().trial_finished(trial)
         if not self.quiet:
             reason = f" ({trial.reason})" if trial.reason and trial.status is not TrialStatus.SUCCEEDED else ""
-            self._say(f"{trial.name} {trial.status.value}{reason}: objective {_value(trial)}")
+            self._say(f"{trial.name} {trial.status.value}{reason}: objective {self._value(trial)}")
             if trial.status is TrialStatus.FAILED and trial.message:
                 self._say("  " + trial.message.replace("\n", "\n  "))
 
@@ -166,7 +172,7 @@ class LiveReporter(Reporter):
             str(other),
             f"{elapsed:.0f}s",
             "-" if eta is None else f"{eta:.0f}s",
-            _value(self.best) if self.best else "-",
+            self._value(self.best) if self.best else "-",
             _params(self.best) if self.best else "-",
         )
         return table

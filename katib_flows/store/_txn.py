@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -74,8 +74,14 @@ class ExperimentTxn:
             )
             return {(TrialStatus(status), reason): count for status, reason, count in rows}
 
-    def best_trial(self, *, maximize: bool) -> tuple[str, float] | None:
-        """(name, objective value) of the finished trial with the best value (the earliest on a tie), or None."""
+    def best_trial(self, *, maximize: bool) -> tuple[str, float | None] | None:
+        """(name, objective value) of the finished trial with the best value (the earliest on a tie), or None.
+
+        As in Katib, a trial whose objective value is not a number (DARTS's genotype) is the best one without
+        comparison, the latest such trial first; its value here is None. Such a trial is the only Succeeded
+        one with no ``objective_value``: the engine marks a trial without any value MetricsUnavailable.
+        """
+        text = TrialRow.objective_value.is_(None)
         value = TrialRow.objective_value.desc() if maximize else TrialRow.objective_value.asc()
         active = (TrialStatus.CREATED.value, TrialStatus.RUNNING.value)
         with translated(self._url, f"finding the best trial of {self._label}"):
@@ -83,13 +89,15 @@ class ExperimentTxn:
                 select(TrialRow.name, TrialRow.objective_value)
                 .where(
                     TrialRow.experiment_id == self._row.id,
-                    TrialRow.objective_value.is_not(None),
+                    or_(TrialRow.objective_value.is_not(None), TrialRow.status == TrialStatus.SUCCEEDED.value),
                     TrialRow.status.not_in(active),
                 )
-                .order_by(value, TrialRow.seq)
+                .order_by(case((text, 0), else_=1), case((text, -TrialRow.seq), else_=0), value, TrialRow.seq)
                 .limit(1)
             ).first()
-            return (row[0], float(row[1] or 0.0)) if row is not None else None  # the query excludes NULL
+            if row is None:
+                return None
+            return row[0], (float(row[1]) if row[1] is not None else None)
 
     def add_trial(
         self,

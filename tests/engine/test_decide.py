@@ -120,6 +120,38 @@ def _log(metric: str, value: str, second: int, micro: int = 0) -> MetricLog:
     return MetricLog(metric, value, dt.datetime(2026, 1, 1, 0, 0, second, micro, tzinfo=dt.timezone.utc))
 
 
+GENOTYPE = (
+    "Genotype(normal=[[('max_pooling_3x3',1),('max_pooling_3x3',0)]],normal_concat=range(2,3),"
+    "reduce=[],reduce_concat=range(2,3))"
+)
+
+
+def test_a_non_numeric_objective_value_is_a_value_as_in_katib() -> None:
+    """DARTS's genotype: no min or max, but ``latest``, so the trial has a value (not MetricsUnavailable)."""
+    summary = _decide.observation_summary([_log("acc", GENOTYPE, 1)], ["acc"])
+    assert summary == {"acc": {"min": "unavailable", "max": "unavailable", "latest": GENOTYPE}}
+    for strategy in ("min", "max", "latest"):
+        assert _decide.objective_text(summary, "acc", strategy) == GENOTYPE
+        assert _decide.objective_value(summary, "acc", strategy) is None
+    mixed = _decide.observation_summary([_log("acc", "0.5", 1), _log("acc", GENOTYPE, 2)], ["acc"])
+    assert _decide.objective_text(mixed, "acc", "max") == "0.5"
+    assert _decide.objective_text(mixed, "acc", "latest") == GENOTYPE
+    assert _decide.objective_text(_decide.observation_summary([], ["acc"]), "acc", "max") is None
+
+
+def test_a_succeeded_trial_with_a_non_numeric_value_is_the_best_without_comparison() -> None:
+    """Katib's status_util: a value that does not parse as a float makes its trial the best (the latest such)."""
+    genotype = {"acc": {"min": "unavailable", "max": "unavailable", "latest": GENOTYPE}}
+    text = [
+        TrialRecord("ns", "e", f"e-{i}", i, {}, S.SUCCEEDED, observation=genotype, objective_value=None) for i in (1, 2)
+    ]
+    trials = [trial(0, S.SUCCEEDED, 0.9), *text, trial(3, S.SUCCEEDED, 2.0), trial(4, S.METRICS_UNAVAILABLE)]
+    for exp in (experiment(), experiment(type="minimize")):
+        best = _decide.optimal_trial(exp, trials)
+        assert best is not None and best.name == "e-2"
+    assert [_decide.shown_objective(t, "acc") for t in trials] == ["0.9", GENOTYPE, GENOTYPE, "2", "-"]
+
+
 def test_observation_summary_is_katibs() -> None:
     logs = [
         _log("acc", "0.5", 1),

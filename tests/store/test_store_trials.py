@@ -217,6 +217,21 @@ def test_status_counts_and_best_trial_aggregate_in_the_database(store: Store, ex
     assert best_min == ("t0", 0.5)
 
 
+def test_a_succeeded_trial_without_a_number_is_the_best_without_comparison(store: Store, exp: str) -> None:
+    """The engine finishes a trial whose objective value is not a number (DARTS's genotype) as Succeeded with
+    no objective_value; as in Katib it is the best trial, the latest such one, in either direction."""
+    _add(store, "t0", "t1", "t2", "t3", "t4", "t5")
+    store.finish_trial("ns", "t0", TrialStatus.SUCCEEDED, objective_value=0.9)
+    store.finish_trial("ns", "t1", TrialStatus.SUCCEEDED)
+    store.finish_trial("ns", "t2", TrialStatus.SUCCEEDED)
+    store.finish_trial("ns", "t3", TrialStatus.SUCCEEDED, objective_value=2.0)
+    store.finish_trial("ns", "t4", TrialStatus.METRICS_UNAVAILABLE)
+    store.finish_trial("ns", "t5", TrialStatus.FAILED)
+    with store.locked_experiment("ns", exp) as tx:
+        assert tx.best_trial(maximize=True) == ("t2", None)
+        assert tx.best_trial(maximize=False) == ("t2", None)
+
+
 def test_best_trial_ignores_active_trials_and_missing_values(store: Store, exp: str) -> None:
     _add(store, "t0", "t1")
     store.finish_trial("ns", "t0", TrialStatus.FAILED)
