@@ -19,7 +19,7 @@ from importlib.metadata import EntryPoint, entry_points
 
 from katib_flows_suggestion._algorithm import Algorithm
 from katib_flows_suggestion._base import Problem, SettingProblem
-from katib_flows_suggestion._errors import InvalidPluginError, NotImplementedAlgorithmError, UnknownAlgorithmError
+from katib_flows_suggestion._errors import InvalidPluginError, UnknownAlgorithmError
 from katib_flows_suggestion._rules import check_algorithm
 
 #: The entry-point group in which other distributions declare algorithms.
@@ -59,6 +59,7 @@ _ALGORITHMS: dict[str, tuple[str, str]] = {
     "bayesianoptimization": ("_bayesopt", "BayesianOptimization"),
     "hyperband": ("_hyperband", "Hyperband"),
     "pbt": ("_pbt", "PopulationBasedTraining"),
+    "darts": ("_darts", "Darts"),
     "asha": ("_asha", "Asha"),
     "nsga2": ("_nsga2", "NSGA2"),
     "motpe": ("_motpe", "MOTPE"),
@@ -111,14 +112,11 @@ def _unknown(name: str) -> UnknownAlgorithmError:
 def get_algorithm(name: str) -> Algorithm:
     """A fresh instance of the algorithm called ``name``: from the table, else from a plug-in.
 
-    Raises ``UnknownAlgorithmError`` for an unknown name, ``NotImplementedAlgorithmError`` for Katib's darts,
-    whose settings can still be validated, and ``InvalidPluginError`` for a
+    Raises ``UnknownAlgorithmError`` for an unknown name and ``InvalidPluginError`` for a
     plug-in that does not load or is not an ``Algorithm`` of that name.
     """
     if name in _ALGORITHMS:
         return algorithm_class(name)()
-    if name == "darts":
-        raise NotImplementedAlgorithmError(f"NAS is not supported yet ({name})")
     plugin = _plugin_class(name)
     if plugin is None:
         raise _unknown(name)

@@ -299,6 +299,32 @@ def _enas(problem: Problem) -> list[SettingProblem]:
     return problems + operation_problems(nas.operations)
 
 
+def _darts(problem: Problem) -> list[SettingProblem]:
+    """What Katib's service needs to build the search space: numLayers, and a list for each operation."""
+    nas = problem.nas
+    if nas is None:
+        return [SettingProblem("", "darts searches spec.nasConfig, which is missing", "add spec.nasConfig")]
+    problems = []
+    if nas.num_layers is None or nas.num_layers < 1:
+        problems.append(
+            SettingProblem("", "darts needs spec.nasConfig.graphConfig.numLayers (1 or more)", "add numLayers")
+        )
+    for i, operation in enumerate(nas.operations):
+        if operation.type == "skip_connection":
+            continue
+        first = operation.parameters[0] if operation.parameters else None
+        if first is None or first.type not in ("categorical", "discrete") or not first.values:
+            problems.append(
+                SettingProblem(
+                    "",
+                    f"spec.nasConfig.operations[{i}] ({operation.type}): darts makes one primitive "
+                    f"{operation.type}_<k>x<k> per value k of the operation's first parameter, which has no list",
+                    "make the first parameter categorical with feasibleSpace.list of filter sizes, such as ['3']",
+                )
+            )
+    return problems
+
+
 _EXTRA: dict[str, Callable[[Problem], list[SettingProblem]]] = {
     "grid": _grid,
     "tpe": _tpe,
@@ -308,6 +334,7 @@ _EXTRA: dict[str, Callable[[Problem], list[SettingProblem]]] = {
     "asha": _asha,
     "pbt": _pbt,
     "enas": _enas,
+    "darts": _darts,
 }
 
 

@@ -211,14 +211,7 @@ def test_unknown_algorithm_lists_the_valid_ones() -> None:
         sg.validate_settings("hyperbnd", _problem({}))
 
 
-@pytest.mark.parametrize("name", ["darts"])
-def test_nas_is_not_supported_yet(name: str) -> None:
-    with pytest.raises(sg.NotImplementedAlgorithmError, match=rf"^NAS is not supported yet \({name}\)$"):
-        sg.get_algorithm(name)
-
-
-def test_every_katib_algorithm_but_nas_runs_here() -> None:
+def test_every_katib_algorithm_runs_here() -> None:
     for name in sg.KATIB_ALGORITHMS:
-        if name != "darts":
-            assert sg.get_algorithm(name).name == name
+        assert sg.get_algorithm(name).name == name
     assert sg.get_algorithm("asha").name == "asha"
