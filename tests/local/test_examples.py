@@ -74,6 +74,16 @@ def test_pbt_example_resumes_from_parent_checkpoints(local_env: str) -> None:
     assert best.objective_value is not None and best.objective_value >= 0.8
 
 
+@pytest.mark.slow
+def test_nas_darts_example_finds_a_genotype(local_env: str) -> None:
+    """Katib's darts-cpu.yaml with our image and trial script beside it: one DARTS search on digits."""
+    assert main(["run", str(EXAMPLES / "nas-darts" / "darts-cpu.yaml"), "-q"]) == _exit.SUCCEEDED
+    with Store(local_env) as store:
+        record = store.get_experiment("kubeflow", "darts-cpu")
+        best = store.get_trial("kubeflow", record.optimal_trial or "")
+    assert best.observation["Best-Genotype"]["latest"].startswith("Genotype(normal=[[('max_pooling_3x3',")
+
+
 def test_every_example_is_run_by_a_test() -> None:
     covered = {
         "multi-objective/experiment.yaml",
@@ -82,6 +92,7 @@ def test_every_example_is_run_by_a_test() -> None:
         "script/experiment.yaml",
         "push/experiment.yaml",
         "pbt/experiment.yaml",
+        "nas-darts/darts-cpu.yaml",
     }  # push: test_local_collectors.py
     found = {str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*.yaml") if "compiled" not in p.parts}
     assert found <= covered, f"examples without a test: {sorted(found - covered)}"
