@@ -43,7 +43,6 @@ class ProgressReporter(Reporter):
         self.stream = stream or sys.stdout
         self.html = html
         self.name = ""
-        self.metric = ""
         self._handle: Any = None
         self._pending: list[str] = []
         self._drawn = 0.0
@@ -51,7 +50,6 @@ class ProgressReporter(Reporter):
     def started(self, experiment: ExperimentRecord, lanes: int) -> None:
         super().started(experiment, lanes)
         self.name = experiment.name
-        self.metric = experiment.spec.get("spec", {}).get("objective", {}).get("objectiveMetricName", "")
         if self.html:
             from IPython.display import HTML, display
 
@@ -112,7 +110,7 @@ class ProgressReporter(Reporter):
         ]
         if self.best is not None:
             params = ", ".join(f"{k}={_short(v)}" for k, v in self.best.assignments.items())
-            parts.append(f"best {self.metric}={self.best.objective_value:.6g} ({params})")
+            parts.append(f"best {self.metric}={self._value(self.best)} ({params})")
         return done, total, " | ".join(parts)
 
     def line(self) -> str:

@@ -144,5 +144,7 @@ class Result:
         text = f"Result({self.name!r}, namespace={self.namespace!r}): {self.status} ({self.reason})"
         text += f", {len(self.history.trials)} trials"
         if best is not None:
-            text += f", best {best.name} {self.history.objective.metric}={best.value:.6g} {best.parameters}"
+            metric = self.history.objective.metric
+            shown = f"{best.value:.6g}" if best.value is not None else best.metrics.get(metric, "-")  # a genotype
+            text += f", best {best.name} {metric}={shown} {best.parameters}"
         return text

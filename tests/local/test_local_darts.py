@@ -80,3 +80,12 @@ def test_katibs_darts_cpu_runs_to_a_genotype(
     for command in (["trials", "darts-cpu", "-n", "kubeflow"], ["experiments", "-A"]):
         assert main(command) == _exit.SUCCEEDED
         assert genotype in capsys.readouterr().out
+
+    # The DSL and the HTML report read it too.
+    from katib_flows import Result
+
+    result = Result("darts-cpu", namespace="kubeflow", db=local_env)
+    assert result.best is not None and result.best.metrics["Best-Genotype"] == genotype
+    assert f"Best-Genotype={genotype}" in repr(result)
+    assert main(["report", "darts-cpu", "-n", "kubeflow", "-O", str(tmp_path / "darts.html")]) == _exit.SUCCEEDED
+    assert "Genotype(normal=" in (tmp_path / "darts.html").read_text(encoding="utf-8")
