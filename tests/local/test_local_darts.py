@@ -9,14 +9,18 @@ custom filter collects as a string objective value: the trial succeeds and is th
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import katib_flows_suggestion as sg
 import pytest
 import yaml
 
 from katib_flows.cli import _exit, main
+from katib_flows.spec import check_document, to_search_problem
 from katib_flows.store import Store, TrialStatus
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,3 +93,40 @@ def test_katibs_darts_cpu_runs_to_a_genotype(
     assert f"Best-Genotype={genotype}" in repr(result)
     assert main(["report", "darts-cpu", "-n", "kubeflow", "-O", str(tmp_path / "darts.html")]) == _exit.SUCCEEDED
     assert "Genotype(normal=" in (tmp_path / "darts.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_the_trial_searches_katibs_gpu_space_with_a_reduction_cell(tmp_path: Path) -> None:
+    """darts-gpu's six primitives (skip_connection among them) on 2 layers: a normal and a reduction cell, both
+    searched; the darts algorithm's own strings go to the trial as Katib's template writes them (quotes too)."""
+    document = yaml.safe_load((NAS / "darts-gpu.yaml").read_text(encoding="utf-8"))
+    document["spec"]["nasConfig"]["graphConfig"]["numLayers"] = 2
+    document["spec"]["algorithm"]["algorithmSettings"] = [
+        {"name": name, "value": value}
+        for name, value in (("num_epochs", "1"), ("num_nodes", "2"), ("init_channels", "2"), ("num_workers", "0"))
+    ]
+    checked = check_document(document, "darts-gpu.yaml")
+    assert checked.ok and checked.experiment is not None
+    decision = sg.get_algorithm("darts").suggest(to_search_problem(checked.experiment.spec), [], seed=0)
+    assert isinstance(decision, sg.Suggestion)
+    a = decision.assignments
+    argv = [
+        f'--algorithm-settings="{a["algorithm-settings"]}"',
+        f'--search-space="{a["search-space"]}"',
+        f'--num-layers="{a["num-layers"]}"',
+    ]
+    done = subprocess.run(
+        [sys.executable, str(TRIAL), *argv], capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "reduce node 1 edge 2: " in done.stdout and any(
+        line.startswith("Valid: [1/1] Final Prec@1") for line in lines
+    )
+    [last] = [line for line in lines if line.startswith("Best-Genotype=")]
+    genotype = last.removeprefix("Best-Genotype=")
+    assert genotype.startswith("Genotype(normal=[[(") and genotype.endswith(",reduce_concat=range(2,4))")
+    primitives = {"separable_convolution_3x3", "dilated_convolution_3x3", "dilated_convolution_5x5"}
+    primitives |= {"avg_pooling_3x3", "max_pooling_3x3", "skip_connection"}
+    chosen = re.findall(r"\('([a-z_0-9x]+)',(\d)\)", genotype)
+    assert len(chosen) == 8 and {op for op, _ in chosen} <= primitives  # 2 cells x 2 nodes x 2 edges, never none
