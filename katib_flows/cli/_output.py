@@ -127,6 +127,22 @@ def emit(data: Any, fmt: str) -> None:
     click.echo(dump(data, fmt).rstrip("\n"))
 
 
+def emit_optimal(view: dict[str, Any] | None) -> None:
+    """The optimal trial for people (``best``, the end of ``run``): its view as YAML; for a NAS trial without
+    the JSON assignments, then its architecture layer by layer (``-o json`` keeps the assignments)."""
+    if view is None or "architecture" not in view:
+        emit(view, "yaml")
+        return
+    layers = view["architecture"]["layers"]
+    emit({k: v for k, v in view.items() if k not in ("parameterAssignments", "architecture")}, "yaml")
+    plural = "s" if len(layers) != 1 else ""
+    click.echo(
+        f"architecture ({len(layers)} layer{plural}; `best -o json` gives the assignments as the trial got them):"
+    )
+    for layer in layers:
+        click.echo(f"  {layer['description']}")
+
+
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> None:
     from rich.console import Console
     from rich.table import Table

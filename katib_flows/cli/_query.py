@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from katib_flows.cli._common import db_option, open_store
-from katib_flows.cli._output import emit, output_option, table
+from katib_flows.cli._output import emit, emit_optimal, output_option, table
 from katib_flows.errors import NotFoundError
 from katib_flows.paths import trial_log_path
 
@@ -117,11 +117,10 @@ def best(name: str, db_url: str | None, namespace: str, output: str) -> None:
         single = experiment.spec.objective is None or not experiment.spec.objective.multi_objective
         if single and record.optimal_trial:
             view = optimal_view(store.get_trial(namespace, record.optimal_trial))
-            assert view is not None
-            if output == "table" and "architecture" in view:
-                _print_architecture(view)
+            if output == "table":
+                emit_optimal(view)
             else:
-                emit(view, "yaml" if output == "table" else output)
+                emit(view, output)
             return
         front = [] if single else pareto_front(experiment, store.list_trials(namespace, name))
     if not front:
@@ -137,18 +136,6 @@ def best(name: str, db_url: str | None, namespace: str, output: str) -> None:
         for (trial, values), view in zip(front, views, strict=True)
     ]
     table(["trial", *directions, "parameters"], rows, title=f"{namespace}/{name}: Pareto front ({len(front)} trials)")
-
-
-def _print_architecture(view: dict[str, Any]) -> None:
-    """``best`` of a NAS experiment for people: the trial and its metrics, then the architecture layer by layer
-    (the raw ``architecture`` and ``nn_config`` strings are in ``-o json``)."""
-    layers = view["architecture"]["layers"]
-    shown = {k: v for k, v in view.items() if k not in ("parameterAssignments", "architecture")}
-    emit(shown, "yaml")
-    plural = "s" if len(layers) != 1 else ""
-    click.echo(f"architecture ({len(layers)} layer{plural}; -o json gives the assignments as the trial got them):")
-    for layer in layers:
-        click.echo(f"  {layer['description']}")
 
 
 def _metric(record: ExperimentRecord) -> str:

@@ -17,7 +17,7 @@ import click
 
 from katib_flows.cli import _exit
 from katib_flows.cli._common import db_option, load, open_store, prepare_file
-from katib_flows.cli._output import emit
+from katib_flows.cli._output import emit_optimal
 from katib_flows.errors import AlreadyExistsError
 from katib_flows.paths import logs_dir
 
@@ -172,7 +172,7 @@ def _run_lanes(
                    f"`katib-flows best {name}` shows their objectives and parameters")  # fmt: skip
     elif best is not None:
         click.echo("best trial:")
-        emit(optimal_view(best), "yaml")
+        emit_optimal(optimal_view(best))
     else:
         click.echo("no trial succeeded with the objective metric", err=True)
     return exit_code(record)

@@ -136,7 +136,7 @@ def test_best_prints_the_best_architecture_layer_by_layer(nas_store: str, capsys
     assert main(["best", "enas-cpu", "-n", "kubeflow"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[-4:] == [
-        "architecture (3 layers; -o json gives the assignments as the trial got them):",
+        "architecture (3 layers; `best -o json` gives the assignments as the trial got them):",
         *(f"  {line}" for line in BEST_LINES),
     ]
     assert "bestTrialName: enas-cpu-1" in out and "objectiveValue: 0.93" in out and "opt_params" not in out
