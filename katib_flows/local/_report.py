@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, TextIO
 
 from katib_flows.engine import Counts, shown_objective
+from katib_flows.spec import read_architecture, summary_text
 from katib_flows.store import ExperimentRecord, TrialRecord, TrialStatus
 
 if TYPE_CHECKING:
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 
 
 def _params(trial: TrialRecord) -> str:
+    layers = read_architecture(trial.assignments)
+    if layers is not None:  # an ENAS trial: its layers in words, not a page of nn_config
+        return summary_text(layers)
     return ", ".join(f"{k}={v}" for k, v in trial.assignments.items())
 
 

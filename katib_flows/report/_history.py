@@ -17,8 +17,8 @@ from typing import Any
 import katib_flows_suggestion as sg
 
 from katib_flows import engine
-from katib_flows.report._nas import read_architecture, summary_text
 from katib_flows.spec import Experiment, to_search_problem
+from katib_flows.spec._architecture import read_architecture, summary_text
 from katib_flows.store import ExperimentRecord, MetricLog, Store, TrialRecord, TrialStatus
 
 

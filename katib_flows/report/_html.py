@@ -15,8 +15,8 @@ import yaml
 
 from katib_flows.report._figures import figures
 from katib_flows.report._history import History
-from katib_flows.report._nas import architecture_lines, read_architecture
 from katib_flows.spec import format_value, to_search_problem
+from katib_flows.spec._architecture import architecture_lines, read_architecture
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

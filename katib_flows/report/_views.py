@@ -1,7 +1,7 @@
 """The machine-readable shapes of DESIGN.md section 10, close to Katib's status objects.
 
 Scripts, CI jobs and notebooks read these through ``--output json|yaml`` and the UI's ``/api/v1/``; keep
-them stable. A trial of a NAS experiment (ENAS) has one key more, ``architecture`` (``_nas``): its
+them stable. A trial of a NAS experiment (ENAS) has one key more, ``architecture`` (``spec._architecture``): its
 ``architecture`` and ``nn_config`` assignments read into layers and worded, for the CLI and the UI alike.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from katib_flows.engine import Counts
-from katib_flows.report._nas import architecture_view
+from katib_flows.spec._architecture import architecture_view
 from katib_flows.store import ExperimentRecord, TrialRecord, TrialStatus
 
 

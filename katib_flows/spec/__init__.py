@@ -4,6 +4,7 @@ Pure: imports neither the store nor the engine. ``load_file`` is what commands u
 what ``lint`` uses (it reports every problem and never raises for user input).
 """
 
+from katib_flows.spec._architecture import architecture_view, read_architecture, summary_text
 from katib_flows.spec._kinds import (
     PRIMARY_POD_LABELS,
     SUCCESS_FAILURE_CONDITIONS,
@@ -42,6 +43,7 @@ __all__ = [
     "ParameterSpec",
     "Problem",
     "TrialTemplate",
+    "architecture_view",
     "check_document",
     "check_file",
     "check_text",
@@ -52,8 +54,10 @@ __all__ = [
     "pod_specs",
     "prepare",
     "primary_pod",
+    "read_architecture",
     "render_command",
     "render_object",
+    "summary_text",
     "to_search_problem",
     "trial_parameters",
 ]

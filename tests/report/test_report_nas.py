@@ -20,8 +20,8 @@ import yaml
 
 from katib_flows.cli import main
 from katib_flows.engine import register_experiment
-from katib_flows.report._nas import architecture_view, read_architecture
 from katib_flows.spec import check_document, to_search_problem
+from katib_flows.spec._architecture import architecture_view, read_architecture
 from katib_flows.store import ExperimentCondition, Store, TrialStatus
 
 NAS = next(p / "shared" / "katib-examples" / "nas" for p in Path(__file__).resolve().parents if (p / "shared").is_dir())
@@ -168,3 +168,14 @@ def test_the_report_and_the_csv_show_architectures_not_json(
         "1: convolution 7x7, 128 filters, stride 1",
         "1: max pooling 3x3",
     ]
+
+
+def test_a_local_runs_progress_lines_word_architectures_too(nas_store: str) -> None:
+    from katib_flows.local._report import _params
+
+    with Store(nas_store) as store:
+        trials = store.list_trials("kubeflow", "enas-cpu")
+    assert _params(trials[2]) == (
+        "1: max pooling 3x3 | 2: convolution 3x3, 32 filters, stride 1 | "
+        "3: convolution 7x7, 128 filters, stride 1 (skip from layer 1)"
+    )

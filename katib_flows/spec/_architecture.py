@@ -2,9 +2,10 @@
 
 ENAS gives each trial two assignments in Katib's formats (``architecture``, ``nn_config``: JSON with ``'``
 for ``"``); as text they are long and say little (``[[28], [104, 1]]`` and a page of nn_config). Called by
-``_views`` (``trial_view`` and ``optimal_view`` add the ``architecture`` this builds), which the CLI's
-``trials`` and ``best``, the HTML report and the UI all print from, so there is one way to read and one way
-to word an architecture.
+``report._views`` (``trial_view`` and ``optimal_view`` add the ``architecture`` this builds), which the CLI's
+``trials`` and ``best``, the HTML report and the UI all print from, and by the local run's progress lines,
+so there is one way to read and one way to word an architecture. It lives with the spec, the lowest layer,
+because it is pure and the local runner (below the report) prints it too.
 
 Katib's numbering: layer 0 is the input, layers count from 1; layer ``l``'s list holds its operation's id
 and ``l - 1`` skip bits, bit ``i`` joining layer ``i``'s output to it (layer ``l - 1`` always is). A trial
