@@ -1,7 +1,10 @@
-"""One real Airflow per test session (``airflow``), and two Celery workers on it when a test asks (``celery``).
+"""One real Airflow for the tests in this folder (``airflow``), and two Celery workers on it when a test asks
+(``celery``).
 
 Starting Airflow costs a minute or two on this machine, so every Airflow test shares one deployment;
-each test uses experiment and DAG names of its own. The store is a PostgreSQL schema of the session's own.
+each test uses experiment and DAG names of its own. The store is a PostgreSQL schema of its own. The
+fixtures are package-scoped: the scheduler, dag-processor and workers stop once this folder's tests are done,
+instead of polling beside the rest of the suite.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from airflow_deployment import Deployment
 from katib_flows.store import Store
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def airflow_store(postgresql_server: object) -> Iterator[str]:
     name, url = postgresql_server.create()  # type: ignore[attr-defined]
     with Store(url, upgrade=True):
@@ -25,7 +28,7 @@ def airflow_store(postgresql_server: object) -> Iterator[str]:
         postgresql_server.drop(name)  # type: ignore[attr-defined]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def airflow(
     tmp_path_factory: pytest.TempPathFactory, postgresql_server: object, airflow_store: str
 ) -> Iterator[Deployment]:
@@ -38,7 +41,7 @@ def airflow(
         deployment.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def celery(airflow: Deployment) -> Deployment:
     """The same Airflow with two ``airflow celery worker`` processes over Redis (stopped with it)."""
     airflow.start_celery_workers(2)
