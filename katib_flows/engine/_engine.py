@@ -140,7 +140,7 @@ def _claim(
         algorithm, problem = algorithm_for(experiment), to_search_problem(experiment.spec)
         if algorithm.stateful:
             # Its state is in the store (read and written under this lock), so any process continues it.
-            decision = algorithm.suggest_with_state(problem, history, record.seed, record.algorithm_state)
+            decision = algorithm.suggest_with_state(problem, history, record.seed, tx.algorithm_state())
         elif cache is not None:
             decision = cache.suggest(algorithm, problem, history, record.seed)
         else:

@@ -74,7 +74,8 @@ class ExperimentRecord:
     started_at: dt.datetime | None
     completed_at: dt.datetime | None
     optimal_trial: str | None
-    algorithm_state: dict[str, Any] | None = None
+    # The algorithm's state is not here: it can be megabytes (enas), and only the suggest path needs it
+    # (``Store.algorithm_state``, ``ExperimentTxn.algorithm_state``).
 
 
 @dataclass(frozen=True)

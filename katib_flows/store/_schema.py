@@ -83,7 +83,11 @@ class ExperimentRow(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     optimal_trial: Mapped[str | None] = mapped_column(String(NAME))
-    algorithm_state: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # Megabytes for enas (its controller): left out of every row read, and an attempt to read it from a
+    # row raises; only ``Store.algorithm_state`` and ``ExperimentTxn.algorithm_state`` select it.
+    algorithm_state: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), deferred=True, deferred_raiseload=True
+    )
     claim_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def to_record(self) -> ExperimentRecord:
@@ -100,7 +104,6 @@ class ExperimentRow(Base):
             started_at=self.started_at,
             completed_at=self.completed_at,
             optimal_trial=self.optimal_trial,
-            algorithm_state=self.algorithm_state,
         )
 
 

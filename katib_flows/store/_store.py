@@ -137,8 +137,7 @@ class Store(Trials, ObservationLogs):
                 namespace=namespace, name=name, spec=spec, seed=seed,
                 condition=created[0].value, reason=created[1], message=created[2],
                 conditions=_conditions.apply([], *created, now),
-                created_at=now, started_at=None, completed_at=None, optimal_trial=None,
-                algorithm_state=None, claim_seq=0,
+                created_at=now, started_at=None, completed_at=None, optimal_trial=None, claim_seq=0,
             )  # fmt: skip
             session.add(row)
             try:
@@ -205,6 +204,23 @@ class Store(Trials, ObservationLogs):
         """``ExperimentTxn.set_condition`` in a transaction of its own, under the experiment's lock."""
         with self.locked_experiment(namespace, name) as txn:
             return txn.set_condition(condition, reason, message, optimal_trial=optimal_trial, completed=completed)
+
+    def algorithm_state(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """The algorithm's stored state (None: none stored); ``NotFoundError`` if there is no such experiment.
+
+        Only this and ``ExperimentTxn.algorithm_state`` read it: experiment records leave it out, because it
+        can be megabytes (enas's controller) and nothing but the suggest path needs it.
+        """
+
+        def body(session: Session) -> dict[str, Any] | None:
+            found = session.execute(select(ExperimentRow.algorithm_state).where(*named_experiment(namespace, name)))
+            row = found.first()
+            if row is None:
+                raise experiment_not_found(namespace, name)
+            state: dict[str, Any] | None = row[0]
+            return state
+
+        return self._run(f"reading the algorithm state of experiment {namespace}/{name}", body)
 
     def save_algorithm_state(self, namespace: str, name: str, state: dict[str, Any] | None) -> None:
         """Replace the algorithm's stored state under the experiment's lock (one transaction)."""

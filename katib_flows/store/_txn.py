@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -233,11 +233,26 @@ class ExperimentTxn:
             self._session.flush()
             return row.to_record()
 
+    def algorithm_state(self) -> dict[str, Any] | None:
+        """The algorithm's stored state as this transaction sees it (None: none stored).
+
+        Read only when asked (``experiment`` leaves it out): it can be megabytes, and only suggesting needs it.
+        """
+        with translated(self._url, f"reading the algorithm state of {self._label}"):
+            state: dict[str, Any] | None = self._session.scalar(
+                select(ExperimentRow.algorithm_state).where(ExperimentRow.id == self._row.id)
+            )
+            return state
+
     def save_algorithm_state(self, state: dict[str, Any] | None) -> None:
         """Store the algorithm's explicit state (JSON), replacing the previous one; None clears it."""
         with translated(self._url, f"saving the algorithm state of {self._label}"):
-            self._row.algorithm_state = state
-            self._session.flush()
+            self._session.execute(
+                update(ExperimentRow)
+                .where(ExperimentRow.id == self._row.id)
+                .values(algorithm_state=state)
+                .execution_options(synchronize_session=False)
+            )
 
     def update_spec(self, spec: dict[str, Any]) -> None:
         """Replace the stored spec (budget edits such as a higher ``maxTrialCount``)."""

@@ -49,12 +49,12 @@ def test_enas_cpu_runs_through_the_compiled_workflow(tmp_path: Path) -> None:
     with Store(url) as store:
         record = store.get_experiment("team-a", "enas-cpu")
         trials = store.list_trials("team-a", "enas-cpu")
+        state = store.algorithm_state("team-a", "enas-cpu")
     assert record.reason == "ExperimentMaxTrialsReached"
     assert [t.status for t in trials] == [TrialStatus.SUCCEEDED] * 4
     for trial in trials:
         [[op]] = sg.read_katib_json(trial.assignments["architecture"])
         argv = json.loads((argv_dir / f"{trial.name}.json").read_text())
         assert argv[1:3] == [f'--architecture="[[{op}]]"', f'--nn_config="{trial.assignments["nn_config"]}"']
-    state = record.algorithm_state
     assert state is not None and state["train_step"] % 3 == 0 and len(state["consumed"]) >= 2
     assert set(state["consumed"]) < {t.name for t in trials}

@@ -22,13 +22,9 @@ def test_create_then_get_returns_the_same_record(store: Store) -> None:
         ("Created", "True", "ExperimentCreated")
     ]
     assert created.created_at.tzinfo is dt.timezone.utc
-    assert (created.started_at, created.completed_at, created.optimal_trial, created.algorithm_state) == (
-        None,
-        None,
-        None,
-        None,
-    )
+    assert (created.started_at, created.completed_at, created.optimal_trial) == (None, None, None)
     assert store.get_experiment(DEFAULT_NAMESPACE, "mnist") == created
+    assert store.algorithm_state(DEFAULT_NAMESPACE, "mnist") is None
 
 
 def test_unicode_json_round_trips(store: Store) -> None:
@@ -99,11 +95,14 @@ def test_update_spec_and_algorithm_state(store: Store) -> None:
     updated = store.update_experiment_spec("ns", "exp", {**SPEC, "maxTrialCount": 10})
     assert updated.spec["maxTrialCount"] == 10
     store.save_algorithm_state("ns", "exp", {"version": 1, "rungs": [[0.5, "ü"]]})
-    assert store.get_experiment("ns", "exp").algorithm_state == {"version": 1, "rungs": [[0.5, "ü"]]}
+    assert store.algorithm_state("ns", "exp") == {"version": 1, "rungs": [[0.5, "ü"]]}
+    assert store.get_experiment("ns", "exp").spec["maxTrialCount"] == 10  # saving the state changes nothing else
     store.save_algorithm_state("ns", "exp", None)
-    assert store.get_experiment("ns", "exp").algorithm_state is None
+    assert store.algorithm_state("ns", "exp") is None
     with pytest.raises(NotFoundError):
         store.update_experiment_spec("other", "exp", SPEC)
+    with pytest.raises(NotFoundError, match="'exp'"):
+        store.algorithm_state("other", "exp")
 
 
 def test_running_sets_started_at_once_and_repeating_it_changes_nothing(store: Store) -> None:

@@ -65,9 +65,11 @@ def test_txn_set_condition_and_state_are_visible_inside_and_after(store: Store, 
         txn.set_condition(ExperimentCondition.RUNNING, "ExperimentRunning", "Experiment is running")
         txn.save_algorithm_state({"k": [1, 2]})
         assert txn.experiment.condition is ExperimentCondition.RUNNING
-        assert txn.experiment.algorithm_state == {"k": [1, 2]}
-    record = store.get_experiment("ns", exp)
-    assert record.condition is ExperimentCondition.RUNNING and record.algorithm_state == {"k": [1, 2]}
+        assert txn.algorithm_state() == {"k": [1, 2]}
+        txn.set_condition(ExperimentCondition.RUNNING, "ExperimentRunning", "Experiment is running")
+        assert txn.algorithm_state() == {"k": [1, 2]}  # flushing the row's changes leaves the state alone
+    assert store.get_experiment("ns", exp).condition is ExperimentCondition.RUNNING
+    assert store.algorithm_state("ns", exp) == {"k": [1, 2]}
 
 
 def test_locking_a_missing_experiment_raises_not_found(store: Store) -> None:
