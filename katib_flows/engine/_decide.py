@@ -139,16 +139,15 @@ def objective_text(summary: dict[str, dict[str, str]], metric: str, strategy: st
 
 
 def objective_value(summary: dict[str, dict[str, str]], metric: str, strategy: str) -> float | None:
-    """The trial's numeric value for the objective by its metric strategy; None when unavailable or non-numeric."""
-    entry = summary.get(metric)
-    if entry is None:
+    """``objective_text`` as a number; None when unavailable or non-numeric (min and max, which the strategy
+    picks first, hold only numbers, so a non-numeric text is always the metric's ``latest``)."""
+    text = objective_text(summary, metric, strategy)
+    if text is None:
         return None
-    for key in (strategy, "latest"):
-        try:
-            return float(entry[key])
-        except (KeyError, ValueError):
-            continue
-    return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def shown_objective(trial: TrialRecord, metric: str) -> str:
