@@ -43,8 +43,12 @@ _THREAD_GRACE_SECONDS = 5.0
 def _loop_owned(thread: threading.Thread) -> bool:
     """A pooled worker of an event loop (asyncio's default executor ``asyncio_N``, AnyIO's worker threads):
     it belongs to the loop, such as the session-wide browser's (playwright) or the ASGI test client's, is
-    started lazily by whichever test first needs it, and idles until the loop or its pool retires it."""
-    return thread.name.startswith("asyncio_") or thread.name == "AnyIO worker thread"
+    started lazily by whichever test first needs it, and idles until the loop or its pool retires it.
+    jupyter_core's ``run_sync`` keeps one such thread per calling thread (``MainThread - runner``) for the
+    life of the process once a loop is running there (the session browser's): the notebook test, run after
+    the report's browser tests, started it."""
+    name = thread.name
+    return name.startswith("asyncio_") or name == "AnyIO worker thread" or name == "MainThread - runner"
 
 
 @pytest.fixture(autouse=True)
