@@ -236,7 +236,8 @@ def completion(experiment: Experiment, counts: Counts, best: float | None) -> Ve
     """Katib's order: goal, then too many failures, then max trials; None while the experiment goes on.
 
     Takes the counts and the best objective value rather than the trials, so deciding costs the same at
-    any history length.
+    any history length. ``best`` is the best number: when the optimal trial's value is not one (DARTS's
+    genotype), the caller passes the best number of the others (``ExperimentTxn.best_value``).
     """
     spec = experiment.spec
     objective = spec.objective

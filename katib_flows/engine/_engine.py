@@ -128,7 +128,7 @@ def _claim(
         counts = _decide.Counts.from_tally(tx.status_counts())
         goal = _decide.goal(experiment)
         best = tx.best_trial(maximize=_decide.maximize(experiment)) if goal is not None else None
-        verdict = _decide.completion(experiment, counts, best[1] if best else None)
+        verdict = _decide.completion(experiment, counts, _goal_value(tx, experiment, best))
         if verdict is not None:
             _set_verdict(tx, experiment, verdict)
             return Done(verdict.message, completed=True)
@@ -318,12 +318,21 @@ def _evaluate(tx: ExperimentTxn, experiment: Experiment) -> ExperimentRecord:
     _expire_leases(tx)
     counts = _decide.Counts.from_tally(tx.status_counts())
     best = tx.best_trial(maximize=_decide.maximize(experiment))
-    verdict = _decide.completion(experiment, counts, best[1] if best else None)
+    verdict = _decide.completion(experiment, counts, _goal_value(tx, experiment, best))
     if verdict is not None:
         return _set_verdict(tx, experiment, verdict, best)
     if best is not None and best[0] != record.optimal_trial:
         return tx.set_condition(record.condition, record.reason, record.message, optimal_trial=best[0])
     return record
+
+
+def _goal_value(tx: ExperimentTxn, experiment: Experiment, best: tuple[str, float | None] | None) -> float | None:
+    """The value the goal is judged on: the best trial's; when that one's value is not a number (DARTS's
+    genotype, the best without comparison), the best number among the finished trials, as Katib judges the
+    goal on the best number it has seen whichever trial it shows as best."""
+    if best is None or best[1] is not None or _decide.goal(experiment) is None:
+        return best[1] if best else None
+    return tx.best_value(maximize=_decide.maximize(experiment))
 
 
 def _set_verdict(

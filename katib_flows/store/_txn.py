@@ -99,6 +99,20 @@ class ExperimentTxn:
                 return None
             return row[0], (float(row[1]) if row[1] is not None else None)
 
+    def best_value(self, *, maximize: bool) -> float | None:
+        """The best numeric objective value of the finished trials (one aggregate), or None without any.
+
+        The goal is judged on it when ``best_trial`` is a trial whose value is not a number, as Katib judges
+        it on the best number it has seen whichever trial it shows as best.
+        """
+        active = (TrialStatus.CREATED.value, TrialStatus.RUNNING.value)
+        best = func.max(TrialRow.objective_value) if maximize else func.min(TrialRow.objective_value)
+        with translated(self._url, f"finding the best objective value of {self._label}"):
+            value = self._session.scalar(
+                select(best).where(TrialRow.experiment_id == self._row.id, TrialRow.status.not_in(active))
+            )
+            return float(value) if value is not None else None
+
     def add_trial(
         self,
         name: str,

@@ -232,10 +232,11 @@ def test_a_succeeded_trial_without_a_number_is_the_best_without_comparison(store
     with store.locked_experiment("ns", exp) as tx:
         assert tx.best_trial(maximize=True) == ("t2", None)
         assert tx.best_trial(maximize=False) == ("t2", None)
+        assert (tx.best_value(maximize=True), tx.best_value(maximize=False)) == (2.0, 0.9)  # what the goal judges
 
 
 def test_best_trial_ignores_active_trials_and_missing_values(store: Store, exp: str) -> None:
     _add(store, "t0", "t1")
     store.finish_trial("ns", "t0", TrialStatus.FAILED)
     with store.locked_experiment("ns", exp) as tx:
-        assert tx.best_trial(maximize=True) is None
+        assert tx.best_trial(maximize=True) is None and tx.best_value(maximize=True) is None
