@@ -14,6 +14,7 @@ its work for the next try.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import threading
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from katib_flows.errors import StoreError, StoreUnavailableError
@@ -58,16 +60,44 @@ def is_disconnect(exc: BaseException) -> bool:
         return False
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    orig = exc.orig
+    return exc.orig is not None and _driver_disconnect(exc.orig)
+
+
+def _driver_disconnect(orig: BaseException) -> bool:
+    """``is_disconnect`` for the driver's own exception (PyMySQL's or psycopg's, named as PEP 249 names them)."""
+    kinds = {cls.__name__ for cls in type(orig).__mro__}
+    if not kinds & {"OperationalError", "InterfaceError"}:
+        return False
     module = type(orig).__module__
     if module.startswith("pymysql"):
         args: tuple[object, ...] = getattr(orig, "args", ())
-        return isinstance(exc, InterfaceError) or (bool(args) and args[0] in _MYSQL_DISCONNECTS)
+        return "InterfaceError" in kinds or (bool(args) and args[0] in _MYSQL_DISCONNECTS)
     if module.startswith("psycopg"):
         state = getattr(orig, "sqlstate", None)
         # psycopg raises OperationalError without a state when it cannot connect at all.
         return state is None or str(state).startswith(_PG_DISCONNECT_PREFIXES)
     return False
+
+
+class _QuietLostConnections(logging.Filter):
+    """Drops SQLAlchemy's pool records of a connection it could not roll back or close because the server went
+    away ("Exception during reset or similar", with a traceback). The pool has already discarded that
+    connection, and the store's retry says what happens next (a runner waits, then stops resumable), so the
+    traceback only alarms; any other pool error is still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return error is None or not _driver_disconnect(error)
+
+
+_POOL_FILTER = _QuietLostConnections()
+
+
+def quiet_lost_connections(engine: Engine) -> None:
+    """Install ``_QuietLostConnections`` on the engine's pool logger (once per logger: pools of a class share it)."""
+    pool_logger = engine.pool.logger
+    if isinstance(pool_logger, logging.Logger) and _POOL_FILTER not in pool_logger.filters:
+        pool_logger.addFilter(_POOL_FILTER)
 
 
 def retryable(exc: BaseException) -> bool:

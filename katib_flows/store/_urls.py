@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from katib_flows.errors import StoreError
+from katib_flows.store._outage import quiet_lost_connections
 
 #: Execution option that marks an engine whose transactions write; SQLite then begins them IMMEDIATE.
 WRITE_OPTION = "katib_flows_write"
@@ -71,7 +72,9 @@ def make_engine(url: URL) -> Engine:
         if url.get_backend_name() in ("mysql", "mariadb"):
             # READ COMMITTED: no gap locks, so concurrent trial inserts do not deadlock on index ranges.
             options.update(isolation_level="READ COMMITTED", pool_recycle=3600)
-        return create_engine(url, **options)
+        engine = create_engine(url, **options)
+        quiet_lost_connections(engine)
+        return engine
     except (ImportError, NoSuchModuleError) as exc:
         extra = _EXTRAS.get(url.get_driver_name(), "mysql")
         raise StoreError(

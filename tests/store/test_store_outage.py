@@ -8,6 +8,7 @@ nothing half-written is left. The servers are the test session's own (``tests/pr
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
 import threading
 import time
@@ -19,6 +20,7 @@ from private_servers import PrivateServer
 from katib_flows.errors import StoreError, StoreUnavailableError
 from katib_flows.store import MetricLog, Store
 from katib_flows.store._outage import is_disconnect, retryable
+from katib_flows.store._urls import make_engine, parse_url
 
 
 def _log(value: float) -> MetricLog:
@@ -88,3 +90,25 @@ def test_disconnects_and_lock_conflicts_are_retried_other_errors_are_not() -> No
     chained.__cause__ = sa.exc.OperationalError("SELECT", {}, MySQLError(2006, "gone away"))
     assert retryable(chained)
     assert not retryable(StoreError("bad URL"))
+
+
+def test_a_connection_lost_with_the_server_leaves_no_pool_traceback(
+    private_store: tuple[str, PrivateServer], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A connection returned to the pool after its server died cannot be rolled back; SQLAlchemy logs that
+    with a traceback ("Exception during reset or similar"), which reached a runner's stderr as it stopped.
+    The pool drops the connection anyway, so that record is left out; the pool's other errors are kept."""
+    url, server = private_store
+    engine = make_engine(parse_url(url))
+    try:
+        connection = engine.raw_connection()  # checked in by close(): the pool then rolls it back
+        connection.cursor().execute("SELECT 1")
+        server.stop()
+        with caplog.at_level(logging.ERROR):
+            connection.close()
+            engine.pool.logger.error("Exception during reset or similar", exc_info=ValueError("not a disconnect"))
+    finally:
+        server.start()
+        engine.dispose()
+    logged = [r.exc_info[1] for r in caplog.records if r.name.startswith("sqlalchemy.pool") and r.exc_info]
+    assert [type(error) for error in logged] == [ValueError], logged
