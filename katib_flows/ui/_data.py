@@ -8,7 +8,8 @@ the CLI's shapes (``katib_flows.report``'s views). Three things keep a large exp
   wait for it;
 - a read asks the store only for the trials from the first one that has not finished on (a finished trial
   never changes), so polling 10,000 finished trials reads none of them again;
-- the table is a page of trials, filtered and sorted here (``trials_page``), never the whole list;
+- the table is a page of trials, filtered and sorted here (``trials_page``), never the whole list, on the
+  text the table shows: a NAS trial's architecture in words (worded once per trial, ``_worded``);
 - the figures are the report's own (``katib_flows.report``), drawn once per version of the experiment
   over at most ``FIGURE_TRIALS`` completed trials: every trial that improved the best value, the Pareto
   front, the best ones and an even sample of the rest (the best-so-far line stays exact); importance,
@@ -19,6 +20,7 @@ the CLI's shapes (``katib_flows.report``'s views). Three things keep a large exp
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import threading
@@ -40,7 +42,8 @@ from katib_flows.report import (
     pareto_points,
     trial_view,
 )
-from katib_flows.spec import format_value
+from katib_flows.spec import format_value, read_architecture, summary_text
+from katib_flows.spec._architecture import ARCHITECTURE, NN_CONFIG
 from katib_flows.store import ExperimentRecord, MetricLog, Store, TrialRecord, TrialStatus
 
 SNAPSHOT_SECONDS = 1.0
@@ -48,6 +51,7 @@ IMPORTANCE_SECONDS = 15.0
 IMPORTANCE_TRIALS = 200
 FIGURE_TRIALS = 1000
 MAX_COMPARED = 12
+WORDED_TRIALS = 20_000  # architectures worded and kept (a few hundred bytes each): the table's sorts and filters
 SORTS = ("seq", "name", "status", "objective", "start", "completion")
 
 
@@ -274,14 +278,42 @@ def _completed(trials: Sequence[TrialRecord]) -> int:
 
 
 def _searchable(trial: TrialRecord) -> str:
+    """What the filter looks in: the row as the table shows it. A NAS trial's architecture is shown in words,
+    so it is searched in words; its JSON assignments, not shown, are not (``32`` would match every trial's
+    ``input_sizes``)."""
     parts = [trial.name, trial.status.value, trial.reason]
-    parts += [f"{k}={format_value(v)}" for k, v in trial.assignments.items()]
+    worded = _architecture(trial)
+    if worded is not None:
+        parts.append(f"{ARCHITECTURE}={worded}")
+    parts += [
+        f"{k}={format_value(v)}"
+        for k, v in trial.assignments.items()
+        if worded is None or k not in (ARCHITECTURE, NN_CONFIG)
+    ]
     return " ".join(parts).lower()
+
+
+def _architecture(trial: TrialRecord) -> str | None:
+    """A NAS trial's architecture as its row shows it (``summary_text``), or None for a trial without one."""
+    assignments = trial.assignments
+    if ARCHITECTURE not in assignments or NN_CONFIG not in assignments:
+        return None
+    return _worded(str(assignments[ARCHITECTURE]), str(assignments[NN_CONFIG]))
+
+
+@functools.lru_cache(maxsize=WORDED_TRIALS)
+def _worded(architecture: str, nn_config: str) -> str | None:
+    """Reading and wording an architecture costs tens of microseconds, too much for every trial of every sort
+    or filter at 10,000 trials; a trial's assignments never change, so their text is the key."""
+    layers = read_architecture({ARCHITECTURE: architecture, NN_CONFIG: nn_config})
+    return summary_text(layers) if layers else None
 
 
 def _sort_key(sort: str) -> Any:
     if sort.startswith("param:"):
         name = sort[len("param:") :]
+        if name == ARCHITECTURE:  # sorted as shown: in words, or as assigned when it is not one
+            return lambda t: _comparable(_architecture(t) or t.assignments.get(name))
         return lambda t: _comparable(t.assignments.get(name))
     return {
         "seq": lambda t: t.seq,
