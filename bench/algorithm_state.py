@@ -1,14 +1,15 @@
 """What a NAS experiment's stored algorithm state costs the reads that do not need it.
 
-enas keeps its LSTM controller in the experiment's ``algorithm_state`` (about 1.8 MB of JSON for Katib's
-enas-cpu.yaml). This times, in one process and interleaved, the same operations on two experiments with
-the same spec: one holding a real enas state (from one controller update on one finished trial), its peer
-holding none. A ratio near 1 means the state costs those reads nothing.
+enas keeps its LSTM controller as the experiment's algorithm state (about 1.8 MB of JSON for Katib's
+enas-cpu.yaml): a row of the ``algorithm_states`` table since schema revision 0003, a column of the
+experiment's row before. This times, in one process and interleaved, the same operations on two
+experiments with the same spec: one holding a real enas state (from one controller update on one finished
+trial), its peer holding none. A ratio near 1 means the state costs those reads nothing.
 
 - ``locked read``: ``locked_experiment`` and its ``experiment`` (what every claim, finish and lease renewal pays);
 - ``get``: ``get_experiment``;
 - ``list``: ``list_experiments`` of a namespace holding only that experiment;
-- ``state``: ``algorithm_state`` (only the suggest path pays this; the peer's is NULL).
+- ``state``: ``algorithm_state`` (only the suggest path pays this; the peer has none).
 
     .venv/bin/python bench/algorithm_state.py                               # SQLite in a temporary folder
     .venv/bin/python bench/algorithm_state.py --db postgresql+psycopg://postgres@127.0.0.1:5432/test

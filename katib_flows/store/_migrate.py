@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from katib_flows.errors import SchemaOutdatedError
+from katib_flows.errors import SchemaOutdatedError, StoreError
 from katib_flows.store._urls import WRITE_OPTION
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 #: The newest revision under migrations/versions. Known here so that opening a current store does not load
 #: alembic (a third of a second); a test checks it against alembic's own view of the scripts.
-HEAD = "0002"
+HEAD = "0003"
 
 VERSION_TABLE = "katib_flows_alembic_version"
 _LOCATION = Path(__file__).with_name("migrations")
@@ -96,17 +96,51 @@ def upgrade(engine: Engine) -> None:
 
     Concurrent upgrades wait for each other: SQLite through BEGIN IMMEDIATE, PostgreSQL through a
     transaction-level advisory lock and MySQL through a named lock; the later one then finds nothing to do.
+
+    On SQLite, foreign keys are off during the upgrade and checked before the commit, as SQLite's
+    documentation prescribes for changing a table (https://sqlite.org/lang_altertable.html#otheralter):
+    batch mode rebuilds a table by dropping it, and with them on, dropping ``experiments`` would delete every
+    trial, log and state through ON DELETE CASCADE. The pragma does nothing inside a transaction, so it is
+    set before; the connection is then discarded, and the next one turns them on again (``_urls``).
     """
     backend = engine.dialect.name
-    with engine.execution_options(**{WRITE_OPTION: True}).connect() as connection, connection.begin():
-        if backend == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-        elif backend in ("mysql", "mariadb"):
-            connection.execute(text("SELECT GET_LOCK(:name, 600)"), {"name": _MYSQL_LOCK})
-        from alembic import command
-
+    with engine.execution_options(**{WRITE_OPTION: True}).connect() as connection:
+        if backend == "sqlite":
+            _foreign_keys_off(connection)
         try:
-            command.upgrade(config(connection), "head")
+            with connection.begin():
+                _upgrade(connection, backend)
         finally:
-            if backend in ("mysql", "mariadb"):
-                connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _MYSQL_LOCK})
+            if backend == "sqlite":
+                connection.invalidate()
+
+
+def _foreign_keys_off(connection: Connection) -> None:
+    """Turn SQLite's foreign keys off for this connection, outside any transaction (SQLAlchemy would begin one)."""
+    driver = connection.connection.driver_connection
+    if driver is None:  # only for a connection already closed
+        raise RuntimeError("the upgrade's SQLite connection is closed")
+    driver.execute("PRAGMA foreign_keys=OFF")
+
+
+def _upgrade(connection: Connection, backend: str) -> None:
+    if backend == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    elif backend in ("mysql", "mariadb"):
+        connection.execute(text("SELECT GET_LOCK(:name, 600)"), {"name": _MYSQL_LOCK})
+    from alembic import command
+
+    try:
+        command.upgrade(config(connection), "head")
+    finally:
+        if backend in ("mysql", "mariadb"):
+            connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": _MYSQL_LOCK})
+    if backend == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:  # raised inside the transaction: the upgrade is rolled back
+            table, rowid, parent = broken[0][:3]
+            raise StoreError(
+                f"the upgrade would leave {len(broken)} row(s) whose parent is gone (first: {table} row {rowid}, "
+                f"missing in {parent}), so nothing was changed; PRAGMA foreign_key_check lists them: delete them "
+                "(a client that did not enforce foreign keys left them) and upgrade again"
+            )

@@ -83,11 +83,6 @@ class ExperimentRow(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     optimal_trial: Mapped[str | None] = mapped_column(String(NAME))
-    # Megabytes for enas (its controller): left out of every row read, and an attempt to read it from a
-    # row raises; only ``Store.algorithm_state`` and ``ExperimentTxn.algorithm_state`` select it.
-    algorithm_state: Mapped[dict[str, Any] | None] = mapped_column(
-        JSON(none_as_null=True), deferred=True, deferred_raiseload=True
-    )
     claim_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def to_record(self) -> ExperimentRecord:
@@ -105,6 +100,23 @@ class ExperimentRow(Base):
             completed_at=self.completed_at,
             optimal_trial=self.optimal_trial,
         )
+
+
+class AlgorithmStateRow(Base):
+    """An algorithm's explicit state, for the experiments whose algorithm keeps one (no row: none stored).
+
+    Megabytes for enas (its controller), so it has a table of its own: the lock's ``UPDATE experiments SET
+    claim_seq = ...`` would otherwise rewrite it on SQLite and MySQL, which store a row as one record.
+    Only ``Store.algorithm_state`` and ``ExperimentTxn.algorithm_state`` read it.
+    """
+
+    __tablename__ = "algorithm_states"
+    __table_args__ = _TABLE_ARGS
+
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class TrialRow(Base):

@@ -30,7 +30,7 @@ from katib_flows.store._failures import experiment_not_found, rowcount, store_er
 from katib_flows.store._observations import ObservationLogs
 from katib_flows.store._outage import RETRY_ENV, Patience, retry_seconds_from_env, retryable
 from katib_flows.store._records import ExperimentCondition, ExperimentRecord
-from katib_flows.store._schema import ExperimentRow, ObservationLogRow, TrialRow, named_experiment
+from katib_flows.store._schema import AlgorithmStateRow, ExperimentRow, ObservationLogRow, TrialRow, named_experiment
 from katib_flows.store._trials import Trials
 from katib_flows.store._txn import Clock, ExperimentTxn
 from katib_flows.store._urls import WRITE_OPTION, make_engine, parse_url, safe_url
@@ -171,14 +171,14 @@ class Store(Trials, ObservationLogs):
         return self._run("listing experiments", body)
 
     def delete_experiment(self, namespace: str, name: str) -> None:
-        """Delete the experiment with its trials and observation logs, in one transaction."""
+        """Delete the experiment with its trials, observation logs and algorithm state, in one transaction."""
 
         def body(session: Session) -> None:
             experiment_id = session.scalar(self._experiment_id(namespace, name))
             if experiment_id is None:
                 raise experiment_not_found(namespace, name)
             # Explicit, not left to ON DELETE CASCADE, which SQLite honours only with foreign_keys=ON.
-            for table in (ObservationLogRow, TrialRow):
+            for table in (ObservationLogRow, TrialRow, AlgorithmStateRow):
                 session.execute(delete(table).where(table.experiment_id == experiment_id))
             session.execute(delete(ExperimentRow).where(ExperimentRow.id == experiment_id))
 
@@ -208,16 +208,20 @@ class Store(Trials, ObservationLogs):
     def algorithm_state(self, namespace: str, name: str) -> dict[str, Any] | None:
         """The algorithm's stored state (None: none stored); ``NotFoundError`` if there is no such experiment.
 
-        Only this and ``ExperimentTxn.algorithm_state`` read it: experiment records leave it out, because it
-        can be megabytes (enas's controller) and nothing but the suggest path needs it.
+        Only this and ``ExperimentTxn.algorithm_state`` read it: it has a table of its own, which experiment
+        records leave out, because it can be megabytes (enas's controller) and only the suggest path needs it.
         """
 
         def body(session: Session) -> dict[str, Any] | None:
-            found = session.execute(select(ExperimentRow.algorithm_state).where(*named_experiment(namespace, name)))
+            found = session.execute(
+                select(ExperimentRow.id, AlgorithmStateRow.state)
+                .outerjoin(AlgorithmStateRow, AlgorithmStateRow.experiment_id == ExperimentRow.id)
+                .where(*named_experiment(namespace, name))
+            )
             row = found.first()
             if row is None:
                 raise experiment_not_found(namespace, name)
-            state: dict[str, Any] | None = row[0]
+            state: dict[str, Any] | None = row[1]
             return state
 
         return self._run(f"reading the algorithm state of experiment {namespace}/{name}", body)

@@ -12,16 +12,16 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from katib_flows.errors import AlreadyExistsError
 from katib_flows.store import _conditions
-from katib_flows.store._failures import translated
+from katib_flows.store._failures import rowcount, translated
 from katib_flows.store._observations import insert_logs, read_logs
 from katib_flows.store._records import ExperimentCondition, ExperimentRecord, MetricLog, TrialRecord, TrialStatus
-from katib_flows.store._schema import ExperimentRow, TrialRow
+from katib_flows.store._schema import AlgorithmStateRow, ExperimentRow, TrialRow
 
 Clock = Callable[[], dt.datetime]
 
@@ -254,19 +254,24 @@ class ExperimentTxn:
         """
         with translated(self._url, f"reading the algorithm state of {self._label}"):
             state: dict[str, Any] | None = self._session.scalar(
-                select(ExperimentRow.algorithm_state).where(ExperimentRow.id == self._row.id)
+                select(AlgorithmStateRow.state).where(AlgorithmStateRow.experiment_id == self._row.id)
             )
             return state
 
     def save_algorithm_state(self, state: dict[str, Any] | None) -> None:
-        """Store the algorithm's explicit state (JSON), replacing the previous one; None clears it."""
+        """Store the algorithm's explicit state (JSON), replacing the previous one; None deletes it."""
+        mine = AlgorithmStateRow.experiment_id == self._row.id
         with translated(self._url, f"saving the algorithm state of {self._label}"):
-            self._session.execute(
-                update(ExperimentRow)
-                .where(ExperimentRow.id == self._row.id)
-                .values(algorithm_state=state)
-                .execution_options(synchronize_session=False)
+            if state is None:
+                self._session.execute(delete(AlgorithmStateRow).where(mine))
+                return
+            # Update, else insert: portable, and no race, because every writer of the state holds this lock.
+            # (MySQL counts a matched row whose value is unchanged: SQLAlchemy connects with FOUND_ROWS.)
+            updated = self._session.execute(
+                update(AlgorithmStateRow).where(mine).values(state=state).execution_options(synchronize_session=False)
             )
+            if rowcount(updated) == 0:
+                self._session.execute(insert(AlgorithmStateRow).values(experiment_id=self._row.id, state=state))
 
     def update_spec(self, spec: dict[str, Any]) -> None:
         """Replace the stored spec (budget edits such as a higher ``maxTrialCount``)."""

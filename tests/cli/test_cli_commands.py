@@ -57,9 +57,9 @@ def test_db_upgrade_and_current(store_url: str, capsys: pytest.CaptureFixture[st
     if not store_url.startswith("sqlite"):
         assert "katib-flows db upgrade" in err
     assert main(["db", "upgrade", "--db", store_url]) == 0
-    assert "schema at revision 0002" in capsys.readouterr().out
+    assert "schema at revision 0003" in capsys.readouterr().out
     assert main(["db", "current", "--db", store_url]) == 0
-    assert "database revision: 0002" in capsys.readouterr().out
+    assert "database revision: 0003" in capsys.readouterr().out
 
 
 def test_unreachable_database_is_bad_input_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:

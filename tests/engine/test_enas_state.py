@@ -4,8 +4,8 @@ On SQLite, MariaDB and PostgreSQL, with Katib's enas-cpu.yaml (read from ../shar
 Katib's default settings, so the state is full size (a 64-unit LSTM over 106 operations, about 1.8 MB of
 JSON): a claim after a trial succeeded trains the controller and stores it; a second connection (another
 process, as far as the store can tell) reads exactly those arrays back and continues from them. Only the
-suggest path reads the state: listing, reading, finishing, renewing leases and a claim that waits never
-select the column (watched in the SQL every engine sends).
+suggest path reads the state: listing, reading, locking, finishing, renewing leases and a claim that waits
+never read its table (watched in the SQL every engine sends), and the lock's UPDATE leaves it alone.
 """
 
 from __future__ import annotations
@@ -42,17 +42,18 @@ def _register(store: Store) -> None:
 
 
 @contextmanager
-def _state_reads() -> Iterator[list[str]]:
-    """Every SELECT that names the state's column, sent by any engine (any store) inside the block."""
-    reads: list[str] = []
+def _state_statements() -> Iterator[list[str]]:
+    """The verb (SELECT, UPDATE, ...) of every statement on the state's table sent by any engine (any store)
+    inside the block."""
+    verbs: list[str] = []
 
     def watch(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "algorithm_state" in statement:
-            reads.append(statement)
+        if "algorithm_states" in statement:
+            verbs.append(statement.split(None, 1)[0].upper())
 
     event.listen(Engine, "before_cursor_execute", watch)
     try:
-        yield reads
+        yield verbs
     finally:
         event.remove(Engine, "before_cursor_execute", watch)
 
@@ -126,7 +127,7 @@ def test_only_the_suggest_path_reads_the_state(store: Store) -> None:
     first = _claim(store)
     _succeed(store, first.trial.name, 0.7)
     second = _claim(store)  # stores the full-size controller
-    with _state_reads() as reads:
+    with _state_statements() as touched:
         assert [e.name for e in store.list_experiments("ns")] == ["enas", "plain"]
         assert [e.name for e in store.list_experiments(None)] == ["enas", "plain"]
         assert isinstance(claim_next_trial(store, "ns", "plain", lane=0, runner="test"), Claimed)  # not stateful
@@ -136,8 +137,8 @@ def test_only_the_suggest_path_reads_the_state(store: Store) -> None:
         assert store.renew_leases("ns", "enas", "test", [second.trial.name], 60) == {second.trial.name}
         assert isinstance(claim_next_trial(store, "ns", "enas", lane=1, runner="test"), Wait)  # the slot is busy
         _succeed(store, second.trial.name, 0.4)
-        assert reads == []
-        _claim(store)  # suggesting: the one read of the state
-        assert len(reads) == 1
+        assert touched == []
+        _claim(store)  # suggesting: the one read of the state, and its replacement (it exists: no INSERT)
+        assert touched == ["SELECT", "UPDATE"]
         state = store.algorithm_state("ns", "enas")
-        assert len(reads) == 2 and state is not None and state["train_step"] == 100
+        assert touched == ["SELECT", "UPDATE", "SELECT"] and state is not None and state["train_step"] == 100

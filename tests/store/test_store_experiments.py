@@ -105,6 +105,34 @@ def test_update_spec_and_algorithm_state(store: Store) -> None:
         store.algorithm_state("other", "exp")
 
 
+def test_saving_a_state_inserts_replaces_and_deletes_its_row(store: Store) -> None:
+    store.create_experiment("ns", "exp", SPEC, seed=1)
+    store.create_experiment("ns", "peer", SPEC, seed=1)
+    store.save_algorithm_state("ns", "exp", None)  # nothing stored: nothing to delete
+    state = {"version": 1, "w": [0.1, 2.5e-8]}
+    for _ in range(2):  # the same value twice: MySQL's UPDATE then changes no row, yet it matched one
+        store.save_algorithm_state("ns", "exp", state)
+        assert store.algorithm_state("ns", "exp") == state
+    store.save_algorithm_state("ns", "exp", {"version": 2})
+    assert (store.algorithm_state("ns", "exp"), store.algorithm_state("ns", "peer")) == ({"version": 2}, None)
+    with store.locked_experiment("ns", "exp") as txn:
+        txn.save_algorithm_state(None)
+        assert txn.algorithm_state() is None
+        txn.save_algorithm_state({"version": 3})  # deleted, then inserted again in one transaction
+    assert store.algorithm_state("ns", "exp") == {"version": 3}
+
+
+def test_deleting_an_experiment_deletes_its_state(store: Store) -> None:
+    store.create_experiment("ns", "keep", SPEC, seed=1)
+    store.save_algorithm_state("ns", "keep", {"mine": "keep"})
+    store.create_experiment("ns", "exp", SPEC, seed=1)  # the newest: SQLite may give its id to the next one
+    store.save_algorithm_state("ns", "exp", {"version": 1})
+    store.delete_experiment("ns", "exp")
+    store.create_experiment("ns", "exp", SPEC, seed=1)
+    assert store.algorithm_state("ns", "exp") is None  # not the deleted experiment's
+    assert store.algorithm_state("ns", "keep") == {"mine": "keep"}
+
+
 def test_running_sets_started_at_once_and_repeating_it_changes_nothing(store: Store) -> None:
     store.create_experiment("ns", "exp", SPEC, seed=1)
     first = store.set_experiment_condition("ns", "exp", *RUNNING)
