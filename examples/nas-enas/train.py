@@ -12,6 +12,7 @@ for 32x32x3), the images are resized and their channel repeated to fit, so Katib
 import argparse
 import sys
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -62,6 +63,43 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[
     return float((logits.argmax(1) == y).float().mean()), float(F.cross_entropy(logits, y))
 
 
+def train(
+    model: torch.nn.Module,
+    nn_config: dict,
+    num_epochs: int,
+    batch_size: int = 64,
+    learning_rate: float = 0.01,
+    seed: int = 0,
+    verbose: bool = False,
+) -> Iterator[float]:
+    """Train ``model`` with Adam, yielding the validation accuracy after each epoch (and printing Katib's
+    metric lines when ``verbose``). ``bench/nas_table.py`` imports this to score every operation in one process."""
+    height, width, channels = (int(v) for v in nn_config["input_sizes"])
+    x_train, y_train, x_valid, y_valid = load_data(height, width, channels)
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    generator = torch.Generator().manual_seed(seed)
+    started = time.perf_counter()
+    for epoch in range(num_epochs):
+        model.train()
+        order = torch.randperm(len(x_train), generator=generator)
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            loss = F.cross_entropy(model(x_train[batch]), y_train[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        settle_batch_norm(model, x_train)
+        train_accuracy, train_loss = evaluate(model, x_train, y_train)
+        accuracy, valid_loss = evaluate(model, x_valid, y_valid)
+        if verbose:
+            print(f"\nEpoch {epoch + 1}/{num_epochs} ({time.perf_counter() - started:.1f}s)")
+            print(f"Training-Accuracy={train_accuracy:.6f}")
+            print(f"Training-Loss={train_loss:.6f}")
+            print(f"Validation-Accuracy={accuracy:.6f}")
+            print(f"Validation-Loss={valid_loss:.6f}", flush=True)
+        yield accuracy
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--architecture", required=True, help="Katib's ENAS architecture (JSON, ' for \")")
@@ -92,28 +130,8 @@ def main() -> int:
         return 2
     print(f">>> architecture {architecture}", flush=True)
     torch.set_num_threads(args.threads)
-    height, width, channels = (int(v) for v in nn_config["input_sizes"])
-    x_train, y_train, x_valid, y_valid = load_data(height, width, channels)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
-    generator = torch.Generator().manual_seed(args.seed)
-    started = time.perf_counter()
-    for epoch in range(args.num_epochs):
-        model.train()
-        order = torch.randperm(len(x_train), generator=generator)
-        for start in range(0, len(order), args.batch_size):
-            batch = order[start : start + args.batch_size]
-            loss = F.cross_entropy(model(x_train[batch]), y_train[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        settle_batch_norm(model, x_train)
-        train_accuracy, train_loss = evaluate(model, x_train, y_train)
-        accuracy, valid_loss = evaluate(model, x_valid, y_valid)
-        print(f"\nEpoch {epoch + 1}/{args.num_epochs} ({time.perf_counter() - started:.1f}s)")
-        print(f"Training-Accuracy={train_accuracy:.6f}")
-        print(f"Training-Loss={train_loss:.6f}")
-        print(f"Validation-Accuracy={accuracy:.6f}")
-        print(f"Validation-Loss={valid_loss:.6f}", flush=True)
+    for _ in train(model, nn_config, args.num_epochs, args.batch_size, args.learning_rate, args.seed, verbose=True):
+        pass
     return 0
 
 
