@@ -40,6 +40,7 @@ from katib_flows_suggestion._base import (
     Trial,
     Value,
 )
+from katib_flows_suggestion._blas import one_blas_thread
 from katib_flows_suggestion._fresh import fresh
 from katib_flows_suggestion._gp import GaussianProcess, condition_on, fit
 from katib_flows_suggestion._rules import base_seed
@@ -246,14 +247,15 @@ class BayesianOptimization(Algorithm):
             point = {p.name: from_unit(p, float(u)) for p, u in zip(problem.parameters, draws, strict=True)}
             return fresh(problem.parameters, history, seed, point)
         name = _choose_acquisition(str(values.get("acq_func") or "EI"), history, rng, maximize)
-        gp = fit(x, y)
         pending = [encoding.encode(t.assignments) for t in history if t.status in ACTIVE]
-        gp = condition_on(
-            gp, np.asarray([p for p in pending if p is not None]).reshape(-1, encoding.dim), float(np.max(y))
-        )
         best_index = int(np.argmin(y))
         polish = values.get("acq_optimizer") != "sampling"
-        winner = _maximise(name, gp, encoding, x[best_index], float(y[best_index]), rng, polish)
+        with one_blas_thread():  # small matrices: BLAS threads only wait for each other (``_blas``)
+            gp = fit(x, y)
+            gp = condition_on(
+                gp, np.asarray([p for p in pending if p is not None]).reshape(-1, encoding.dim), float(np.max(y))
+            )
+            winner = _maximise(name, gp, encoding, x[best_index], float(y[best_index]), rng, polish)
         point = encoding.decode(winner)
         ordered = {p.name: point[p.name] for p in problem.parameters}
         labels = {LABEL_ACQUISITION: name}

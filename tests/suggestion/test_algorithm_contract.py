@@ -298,9 +298,8 @@ def test_importing_the_package_loads_no_algorithm_library() -> None:
     import subprocess
     import sys
 
-    code = (
-        "import sys, katib_flows_suggestion; print(sorted(m for m in ('optuna', 'scipy', 'cmaes') if m in sys.modules))"
-    )
+    libraries = ("optuna", "scipy", "cmaes", "threadpoolctl")
+    code = f"import sys, katib_flows_suggestion; print(sorted(m for m in {libraries!r} if m in sys.modules))"
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
     )
