@@ -619,3 +619,18 @@ def run_chain(
         if created != "none":
             current = json.loads((folder / f"{created}.json").read_text(encoding="utf-8"))
     return runs
+
+
+def run_in_process(workflow: dict[str, Any], tmp_path: Path) -> tuple[list[Run], str]:
+    """``run_chain`` in this process, trials as local processes, on a SQLite store under ``tmp_path``: the
+    runs and the store's URL."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    env = {"KATIB_FLOWS_TRIAL_RUNNER": "local", "KATIB_FLOWS_WORKFLOWS_DIR": str(tmp_path / "workflows")}
+    runs = run_chain(
+        workflow,
+        executor=InProcess(tmp_path, env),
+        secrets={("katib-flows-db", "url"): url},
+        scratch=tmp_path / "nodes",
+        workflows_dir=tmp_path / "workflows",
+    )
+    return runs, url

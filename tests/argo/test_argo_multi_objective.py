@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from argo_harness import InProcess, run_chain
+from argo_harness import run_in_process
 
 from katib_flows.argo import compile_workflow
 from katib_flows.engine import experiment_of, non_dominated, pareto_front
@@ -42,16 +42,7 @@ def test_a_two_objective_experiment_runs_through_the_compiled_workflow(tmp_path:
     assert json.loads(arguments["experiment-spec"])["spec"]["objective"]["additionalObjectives"] == [
         {"objectiveMetricName": "seconds", "type": "minimize"}
     ]
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    env = {"KATIB_FLOWS_TRIAL_RUNNER": "local", "KATIB_FLOWS_WORKFLOWS_DIR": str(tmp_path / "workflows")}
-    [run] = run_chain(
-        workflow,
-        executor=InProcess(tmp_path, env),
-        secrets={("katib-flows-db", "url"): url},
-        scratch=tmp_path / "nodes",
-        workflows_dir=tmp_path / "workflows",
-        parallel=True,
-    )
+    [run], url = run_in_process(workflow, tmp_path)
     assert run.phase == "Succeeded", [n.message for n in run.nodes if n.phase == "Failed"]
     with Store(url) as store:
         record = store.get_experiment("team-a", "two")

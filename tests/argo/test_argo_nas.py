@@ -10,7 +10,7 @@ from pathlib import Path
 
 import katib_flows_suggestion as sg
 import yaml
-from argo_harness import InProcess, run_chain
+from argo_harness import run_in_process
 
 from katib_flows.argo import compile_workflow
 from katib_flows.spec import load_text
@@ -35,16 +35,7 @@ def test_enas_cpu_runs_through_the_compiled_workflow(tmp_path: Path) -> None:
     experiment = load_text(json.dumps(document)).experiment
     assert experiment is not None
     workflow = compile_workflow(experiment, name="enas-cpu", namespace="team-a")
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    env = {"KATIB_FLOWS_TRIAL_RUNNER": "local", "KATIB_FLOWS_WORKFLOWS_DIR": str(tmp_path / "workflows")}
-    [run] = run_chain(
-        workflow,
-        executor=InProcess(tmp_path, env),
-        secrets={("katib-flows-db", "url"): url},
-        scratch=tmp_path / "nodes",
-        workflows_dir=tmp_path / "workflows",
-        parallel=True,
-    )
+    [run], url = run_in_process(workflow, tmp_path)
     assert run.phase == "Succeeded", [n.message for n in run.nodes if n.phase == "Failed"]
     with Store(url) as store:
         record = store.get_experiment("team-a", "enas-cpu")
