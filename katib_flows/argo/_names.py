@@ -78,6 +78,7 @@ O_NEXT = "next"  # continue | stop: whether the lane calls itself again
 O_NEXT_ITERATION = "next-iteration"
 O_CONDITION = "condition"
 O_NEXT_WORKFLOW = "next-workflow"  # the next generation's Workflow name, or "none"
+O_MORE = "more"  # "true" when the experiment needs more trials and this generation made progress, else "false"
 
 STATUS_TRIAL, STATUS_WAIT, STATUS_DONE = "trial", "wait", "done"
 NEXT_CONTINUE, NEXT_STOP = "continue", "stop"

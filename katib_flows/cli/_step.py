@@ -16,7 +16,8 @@ Every verb is idempotent, because Argo retries a failed step:
   whose object an earlier attempt created is followed, not created again (``katib_flows.kube``).
 - ``finish`` (the exit handler) marks trials its generation left running as interrupted (they do not
   count and run again), records the experiment's status, and hands off to the next generation when the
-  lanes ended at the recursion limit (``katib_flows.argo._handoff``).
+  lanes ended at the recursion limit (``katib_flows.argo._handoff``). With ``--no-hand-off`` (Airflow)
+  it only says, as the ``more`` output, whether a next run should continue the experiment.
 
 Exit codes: 0 done (a failed trial is a result, not a step failure), 2 bad input (not retried), anything
 else is retried by the Workflow's retryStrategy.
@@ -299,7 +300,8 @@ def trial(
     "submit_next",
     default=True,
     show_default=True,
-    help="Submit the next Argo generation when the lanes stopped at the limit (Airflow: trigger the DAG again).",
+    help="Submit the next Argo generation when the lanes stopped at the limit (Airflow: the DAG triggers its "
+    "next run itself when the `more` output says so).",
 )
 @_outputs
 def finish(
@@ -316,12 +318,12 @@ def finish(
     from katib_flows.engine import REASON_INTERRUPTED, evaluate_experiment, interrupt_trial
 
     prefix = n.runner_prefix(workflow)
-    next_workflow, note = n.NONE, ""
+    next_workflow, note, more = n.NONE, "", False
     with open_store(db_url) as store:
         try:
             store.get_experiment(namespace, experiment)
         except NotFoundError:
-            _write(outputs, {n.O_CONDITION: n.NONE, n.O_NEXT_WORKFLOW: n.NONE})
+            _write(outputs, {n.O_CONDITION: n.NONE, n.O_NEXT_WORKFLOW: n.NONE, n.O_MORE: "false"})
             click.echo(f"experiment {namespace}/{experiment} was never registered; nothing to finish")
             return
         for left in store.active_trials(namespace, experiment):
@@ -341,14 +343,23 @@ def finish(
         elif not progressed:
             note = "this generation finished no trial; not continuing, to avoid an endless chain of empty Workflows"
         elif not submit_next:
-            note = "budget is left: start the same experiment again to continue it from the store"
+            more = True
+            note = f"the experiment needs more trials: generation {generation + 1} may continue it from the store"
         else:
+            more = True
             from katib_flows.argo._cluster import workflows_from_env
             from katib_flows.argo._handoff import hand_off
 
             next_workflow = hand_off(workflows_from_env(), namespace, workflow, generation + 1)
             note = f"the lanes reached the generation limit; generation {generation + 1} is {next_workflow}"
-        _write(outputs, {n.O_CONDITION: record.condition.value, n.O_NEXT_WORKFLOW: next_workflow})
+        _write(
+            outputs,
+            {
+                n.O_CONDITION: record.condition.value,
+                n.O_NEXT_WORKFLOW: next_workflow,
+                n.O_MORE: "true" if more else "false",
+            },
+        )
     summary = {
         "experiment": experiment,
         "namespace": namespace,

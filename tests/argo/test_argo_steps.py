@@ -204,9 +204,11 @@ def _write_workflow(steps: Steps, name: str = "wf", **labels: str) -> dict[str, 
     return workflow
 
 
-def _finish(steps: Steps, status: str = "Succeeded", generation: int = 0, workflow: str = "wf") -> dict[str, str]:
+def _finish(
+    steps: Steps, status: str = "Succeeded", generation: int = 0, workflow: str = "wf", *extra: str
+) -> dict[str, str]:
     code, outputs = steps(
-        "finish", "--workflow", workflow, "--workflow-status", status, "--generation", str(generation)
+        "finish", "--workflow", workflow, "--workflow-status", status, "--generation", str(generation), *extra
     )
     assert code == 0
     return outputs
@@ -217,8 +219,8 @@ def test_finish_hands_off_when_lanes_stopped_at_the_limit_and_only_once(steps: S
     steps("init", spec=_spec())
     name = _suggest(steps, 0, 0, iterations=1)["trial"]
     steps("trial", "--trial", name, "--workflow", "wf")
-    assert _finish(steps) == {"condition": "Running", "next-workflow": "wf-g1"}
-    assert _finish(steps) == {"condition": "Running", "next-workflow": "wf-g1"}  # a retried exit step
+    assert _finish(steps) == {"condition": "Running", "next-workflow": "wf-g1", "more": "true"}
+    assert _finish(steps) == {"condition": "Running", "next-workflow": "wf-g1", "more": "true"}  # a retried exit step
     created = json.loads((steps.workflows / NS / "wf-g1.json").read_text())
     labels = created["metadata"]["labels"]
     assert labels["katib-flows.io/generation"] == "1" and labels["katib-flows.io/root"] == "wf"
@@ -227,13 +229,24 @@ def test_finish_hands_off_when_lanes_stopped_at_the_limit_and_only_once(steps: S
     assert sorted(p.name for p in (steps.workflows / NS).iterdir()) == ["wf-g1.json", "wf.json"]
 
 
+def test_finish_without_hand_off_only_says_more_trials_are_needed(steps: Steps) -> None:
+    """Airflow's ``finish``: the DAG triggers its own next run when ``more`` is true; nothing is submitted."""
+    _write_workflow(steps)
+    steps("init", spec=_spec())
+    name = _suggest(steps, 0, 0, iterations=1)["trial"]
+    steps("trial", "--trial", name, "--workflow", "wf")
+    found = _finish(steps, "Succeeded", 0, "wf", "--no-hand-off")
+    assert found == {"condition": "Running", "next-workflow": "none", "more": "true"}
+    assert sorted(p.name for p in (steps.workflows / NS).iterdir()) == ["wf.json"]
+
+
 def test_finish_interrupts_what_its_generation_left_running(steps: Steps) -> None:
     _write_workflow(steps)
     steps("init", spec=_spec())
     done = _suggest(steps, 0, 0)["trial"]
     steps("trial", "--trial", done, "--workflow", "wf")
     left = _suggest(steps, 1, 0)["trial"]  # its trial step never ran (a lane failed, say)
-    assert _finish(steps, status="Failed") == {"condition": "Running", "next-workflow": "none"}
+    assert _finish(steps, status="Failed") == {"condition": "Running", "next-workflow": "none", "more": "false"}
     with steps.store() as store:
         trial = store.get_trial(NS, left)
     assert trial.status is TrialStatus.KILLED and trial.reason == "TrialInterrupted"
@@ -243,7 +256,7 @@ def test_finish_interrupts_what_its_generation_left_running(steps: Steps) -> Non
 def test_finish_does_not_chain_a_generation_that_made_no_progress(steps: Steps) -> None:
     _write_workflow(steps)
     steps("init", spec=_spec())
-    assert _finish(steps) == {"condition": "Created", "next-workflow": "none"}
+    assert _finish(steps) == {"condition": "Created", "next-workflow": "none", "more": "false"}
 
 
 def test_finish_of_a_completed_experiment_records_it(steps: Steps, capsys: pytest.CaptureFixture[str]) -> None:
@@ -252,13 +265,13 @@ def test_finish_of_a_completed_experiment_records_it(steps: Steps, capsys: pytes
     name = _suggest(steps, 0, 0)["trial"]
     steps("trial", "--trial", name, "--workflow", "wf")
     capsys.readouterr()
-    assert _finish(steps) == {"condition": "Succeeded", "next-workflow": "none"}
+    assert _finish(steps) == {"condition": "Succeeded", "next-workflow": "none", "more": "false"}
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["reason"] == "ExperimentMaxTrialsReached" and summary["optimalTrial"] == name
 
 
 def test_finish_of_a_never_registered_experiment(steps: Steps) -> None:
-    assert _finish(steps, status="Failed") == {"condition": "none", "next-workflow": "none"}
+    assert _finish(steps, status="Failed") == {"condition": "none", "next-workflow": "none", "more": "false"}
 
 
 def test_init_interrupts_the_trials_of_a_chain_that_died_without_its_exit_handler(steps: Steps) -> None:
