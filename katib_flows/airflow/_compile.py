@@ -23,9 +23,11 @@ from katib_flows.spec import Experiment
 GENERIC_DAG_ID = "katib_flows_experiment"
 #: The Airflow Variable holding the store URL, unless ``--db-variable`` names another.
 DEFAULT_DB_VARIABLE = "katib_flows_db"
-#: Trials one run maps at most (Airflow's ``max_map_length`` is 1024); a run that ends with budget left is
-#: continued by triggering the DAG again.
+#: Trials one run maps at most by default (``DagOptions.max_slots``); a run that used them all while the
+#: experiment still needs trials triggers the DAG's next run itself (``dag_file.py``).
 MAX_SLOTS = 1000
+#: Airflow's ``[core] max_map_length`` default: a run cannot map more task instances than this.
+MAX_MAP_LENGTH = 1024
 #: The generic DAG does not know an Experiment's parallelTrialCount when Airflow parses it, so it lets this
 #: many trial tasks of a run start at once; the store still holds the trials themselves to the Experiment's.
 GENERIC_PARALLEL = 8
@@ -52,6 +54,8 @@ class DagOptions:
     """The Airflow executor of the tasks (``CeleryExecutor``...); default: the deployment's default one."""
     retries: int = 3
     retry_delay_seconds: int = 10
+    max_slots: int = MAX_SLOTS
+    """Trial task instances one run maps at most; an experiment that needs more continues in the next run."""
 
     def check(self) -> None:
         if self.dag_id is not None and not _DAG_ID.match(self.dag_id):
@@ -62,6 +66,10 @@ class DagOptions:
             raise CompileError("the Airflow Variable of the store URL must not be empty; pass --db-variable NAME")
         if self.trial_runner not in ("kubernetes", "local"):
             raise CompileError(f"the trial runner must be kubernetes or local, got {self.trial_runner!r}")
+        if not 1 <= self.max_slots <= MAX_MAP_LENGTH:
+            raise CompileError(
+                f"max_slots must be between 1 and {MAX_MAP_LENGTH} (Airflow's max_map_length), got {self.max_slots}"
+            )
         if not self.command or not all(self.command):
             raise CompileError("the katib-flows command must not be empty")
 
@@ -114,7 +122,7 @@ def _settings(options: DagOptions, **fields: Any) -> dict[str, Any]:
         "command": list(options.command),
         "db_variable": options.db_variable,
         "executor": options.executor,
-        "max_slots": MAX_SLOTS,
+        "max_slots": options.max_slots,
         "retries": options.retries,
         "retry_delay_seconds": options.retry_delay_seconds,
         "tags": ["katib-flows"],

@@ -8,6 +8,7 @@ the run's params: paste it into Airflow's "Trigger DAG" form, or ``katib-flows s
 
     init ──> trial × N (mapped: one task instance per trial, named after it;
                         at most parallelTrialCount at once) ──> finish (always runs)
+                                                              ──> plan_next_run ──> next_run
 
 Every task runs a ``katib-flows step`` verb, the same verbs an Argo Workflow of the same Experiment runs,
 as a process on the worker, with the store URL from an Airflow Variable (or ``KATIB_FLOWS_DB`` in the
@@ -16,14 +17,22 @@ the budget has left; each claims a trial (``suggest``), then runs and records it
 slot is refilled at once, without waiting for the slowest trial. A retried ``trial`` task marks the
 trial its lost attempt claimed as interrupted (it does not count) and claims a new one. Once the
 experiment needs no more trials, the remaining instances skip. ``finish`` records the final status and
-marks trials a failed task left behind as interrupted; trigger the DAG again to continue an experiment
-whose run ended with budget left.
+marks trials a failed task left behind as interrupted.
+
+One run maps at most ``max_slots`` trials (Airflow's ``max_map_length`` is 1024). A run that ran a trial
+in every one of its ``max_slots`` slots, with no task failed, while the experiment still needs trials
+(``finish`` says ``more``) continues itself: ``plan_next_run`` passes the run's conf on, with its
+generation one higher, and ``next_run`` (the standard provider's ``TriggerDagRunOperator``) triggers the
+next run of this DAG, ``<first run id>__generation_<n>``; the store holds the state, so nothing is lost.
+A failed task stops the chain (its run fails instead; trigger the DAG again to resume), and so does an
+experiment that ended (goal, budget, failures).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -32,6 +41,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import DAG, Param, Variable, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
@@ -48,6 +58,8 @@ _S: dict[str, Any] = json.loads(SETTINGS)
 _GENERIC = not EXPERIMENT
 _TRIAL_KEY = "katib_flows_trial"  # the context key the trial's name is rendered from (map_index_template)
 _BAD_INPUT = 2  # katib-flows' exit code for bad input: retrying cannot help
+_GENERATION = "katib_flows_generation"  # the conf key of a run's place in its chain (0: triggered by a user)
+_NTH = re.compile(r"__generation_[0-9]+$")  # what next_run appends to the first run's id
 
 
 def _experiment(params: Any) -> tuple[str, str, str]:
@@ -88,6 +100,14 @@ def _store_url() -> str:
 def _workflow(context: Any) -> str:
     """This run's id in the store: the trials it claims are stamped with it (``step suggest``)."""
     return f"airflow/{context['dag'].dag_id}/{context['run_id']}"
+
+
+def _generation(context: Any) -> int:
+    """Which run of a chain this is: 0 when a user triggered it, n when run n - 1 triggered it."""
+    value = (context["dag_run"].conf or {}).get(_GENERATION, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise AirflowFailException(f"conf {_GENERATION!r} must be a whole number >= 0, got {value!r}; leave it out")
+    return value
 
 
 def _step(verb: str, *args: str, spec: str | None = None, outputs: bool = True) -> dict[str, str]:
@@ -139,7 +159,7 @@ def init() -> list[int]:
     """Register the experiment (once); one slot per trial the budget has left (none once it ended)."""
     context = get_current_context()
     _, _, spec = _experiment(context["params"])
-    out = _step("init", "--generation", "0", "--workflow", _workflow(context), spec=spec)
+    out = _step("init", "--generation", str(_generation(context)), "--workflow", _workflow(context), spec=spec)
     if not json.loads(out["lanes"]):
         return []
     left = out.get("budget-left", "none")
@@ -173,8 +193,31 @@ def trial(slot: int) -> str:
 def finish() -> dict[str, str]:
     """Record the experiment's status; trials a failed task left running are marked interrupted."""
     context = get_current_context()
-    workflow = _workflow(context)
-    return _step("finish", "--workflow", workflow, "--workflow-status", "Succeeded", "--no-hand-off")
+    workflow, generation = _workflow(context), str(_generation(context))
+    return _step(
+        "finish", "--workflow", workflow, "--workflow-status", "Succeeded", "--generation", generation, "--no-hand-off"
+    )
+
+
+@task(task_id="plan_next_run", trigger_rule="none_failed", multiple_outputs=True)
+def plan_next_run(slots: Any, trials: Any, finished: Any) -> dict[str, Any]:
+    """The conf and run id of the next run when this one used all its slots and the experiment needs more
+    trials; skips otherwise. It does not run at all when a task failed (``none_failed``): that would loop.
+
+    ``slots`` is what ``init`` returned, ``trials`` the names the ``trial`` instances returned (a skipped
+    one returns none), ``finished`` the outputs of ``step finish``."""
+    if finished.get("more") != "true":
+        raise AirflowSkipException("the experiment needs no more trials (or this run finished none): no next run")
+    if len(slots) < _S["max_slots"] or len(trials) < len(slots):
+        raise AirflowSkipException(
+            f"{len(trials)} of {len(slots)} slots ran a trial (a run maps at most {_S['max_slots']}): no next run"
+        )
+    context = get_current_context()
+    generation = _generation(context) + 1
+    first = _NTH.sub("", context["run_id"])
+    conf = {**(context["dag_run"].conf or {}), _GENERATION: generation}
+    print(f"all {len(slots)} slots ran a trial and the experiment needs more: generation {generation}", flush=True)
+    return {"conf": conf, "run_id": f"{first}__generation_{generation}"}
 
 
 @task(task_id="failed", trigger_rule="one_failed", retries=0)
@@ -224,5 +267,17 @@ with DAG(
 ) as dag:
     slots = init()
     trials = trial.expand(slot=slots)
-    trials >> finish()
+    finished = finish()
+    trials >> finished
     [slots, trials] >> failed()
+    plan: Any = plan_next_run(slots, trials, finished)  # plan["key"]: one of its outputs
+    TriggerDagRunOperator(
+        task_id="next_run",
+        doc_md="Triggers this DAG's next run with the conf and run id ``plan_next_run`` chose.",
+        trigger_dag_id=_S["dag_id"],
+        trigger_run_id=plan["run_id"],
+        conf=plan["conf"],
+        logical_date=None,
+        skip_when_already_exists=True,  # a retry after the trigger went through
+        openlineage_inject_parent_info=False,  # the next run's conf is this one's, generation aside
+    )

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from katib_flows.airflow import TEMPLATE_FILE, DagOptions, compile_dag, dag_id_of, generic_dag
+from katib_flows.airflow import MAX_SLOTS, TEMPLATE_FILE, DagOptions, compile_dag, dag_id_of, generic_dag
 from katib_flows.cli import _exit, main
+from katib_flows.errors import CompileError
 from katib_flows.spec import load_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -92,13 +93,23 @@ def test_hostile_values_stay_data(tmp_path: Path) -> None:
 def test_options_reach_the_settings() -> None:
     checked = load_file(DIGITS)
     assert checked.experiment is not None
-    options = DagOptions(dag_id="digits", db_variable="store", workdir="/srv/digits", trial_runner="kubernetes")
+    options = DagOptions(
+        dag_id="digits", db_variable="store", workdir="/srv/digits", trial_runner="kubernetes", max_slots=5
+    )
     settings = json.loads(
         str(_data(compile_dag(checked.experiment, name="d", namespace=None, options=options))["SETTINGS"])
     )
     assert (settings["dag_id"], settings["db_variable"], settings["workdir"], settings["trial_runner"]) == (
         "digits", "store", "/srv/digits", "kubernetes",
     )  # fmt: skip
+    assert settings["max_slots"] == 5
+    assert json.loads(str(_data(generic_dag())["SETTINGS"]))["max_slots"] == MAX_SLOTS
+
+
+@pytest.mark.parametrize("slots", [0, 1025])
+def test_max_slots_beyond_airflows_map_length_is_a_clear_error(slots: int) -> None:
+    with pytest.raises(CompileError, match=f"max_slots must be between 1 and 1024 .*, got {slots}"):
+        generic_dag(DagOptions(max_slots=slots))
 
 
 def test_bad_dag_id_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -162,5 +173,6 @@ def test_airflow_imports_the_dag_files_without_errors_or_warnings(tmp_path: Path
         "katib_flows.default.hostile",
         "katib_flows_experiment",
     ]
-    assert all(tasks == ["failed", "finish", "init", "trial"] for tasks in result["tasks"].values())
+    tasks = ["failed", "finish", "init", "next_run", "plan_next_run", "trial"]
+    assert all(found == tasks for found in result["tasks"].values())
     assert "Warning" not in done.stderr
