@@ -110,9 +110,9 @@ def _generation(context: Any) -> int:
     return value
 
 
-def _step(verb: str, *args: str, spec: str | None = None, outputs: bool = True) -> dict[str, str]:
+def _step(verb: str, *args: str, spec: str | None = None, outputs: bool = True, context: Any = None) -> dict[str, str]:
     """Run ``katib-flows step VERB`` for this run's experiment; its output parameters by name."""
-    context = get_current_context()
+    context = context if context is not None else get_current_context()
     name, namespace, _ = _experiment(context["params"])
     env = {**os.environ, "KATIB_FLOWS_DB": _store_url(), "KATIB_FLOWS_TRIAL_RUNNER": _S["trial_runner"]}
     with tempfile.TemporaryDirectory(prefix="katib-flows-") as folder:
@@ -167,7 +167,21 @@ def init() -> list[int]:
     return list(range(count))
 
 
-@task(task_id="trial", map_index_template="{{ katib_flows_trial }}", max_active_tis_per_dagrun=_S["parallel"])
+def _release(context: Any) -> None:
+    """``trial``'s failure callback (it failed after its retries, or its worker was lost on the last one): the
+    trial it claimed would otherwise stay Running until ``finish``, holding a place under parallelTrialCount
+    that the run's other slots wait for (with one place, for ever). The slot is the task's map index."""
+    slot = context["ti"].map_index
+    lane, workflow = str(slot % _S["parallel"]), _workflow(context)
+    _step("release", "--lane", lane, "--iteration", str(slot), "--workflow", workflow, outputs=False, context=context)
+
+
+@task(
+    task_id="trial",
+    map_index_template="{{ katib_flows_trial }}",
+    max_active_tis_per_dagrun=_S["parallel"],
+    on_failure_callback=_release,
+)
 def trial(slot: int) -> str:
     """Claim the next trial and run it to its end; skip once the experiment needs no more trials."""
     context = get_current_context()

@@ -1,4 +1,4 @@
-"""``katib-flows step init|suggest|trial|finish``: what each step of a compiled Workflow runs.
+"""``katib-flows step init|suggest|trial|release|finish``: what each step of a compiled Workflow runs.
 
 Called by Argo (one verb per template of ``katib_flows.argo``), never by people. Each verb is a small
 pipeline over the engine: open the store (URL from ``KATIB_FLOWS_DB``, set from a Secret), decide, write
@@ -14,6 +14,8 @@ Every verb is idempotent, because Argo retries a failed step:
   runner, so a retried suggest finds the trial it claimed instead of claiming another.
 - ``trial`` runs a claimed trial to its end and records it; a finished trial is left as it is, and a trial
   whose object an earlier attempt created is followed, not created again (``katib_flows.kube``).
+- ``release`` (Airflow, when a trial task failed after its retries) marks the trial that task claimed as
+  interrupted, so it gives back its place under ``parallelTrialCount`` to the run's other slots.
 - ``finish`` (the exit handler) marks trials its generation left running as interrupted (they do not
   count and run again), records the experiment's status, and hands off to the next generation when the
   lanes ended at the recursion limit (``katib_flows.argo._handoff``). With ``--no-hand-off`` (Airflow)
@@ -286,6 +288,24 @@ def trial(
             return
         finished = run_trial(runner, store, namespace, experiment, record, workflow=workflow, workflow_uid=workflow_uid)
     click.echo(f"trial {trial_name}: {finished.status.value} ({finished.reason}) objective={finished.objective_value}")
+
+
+@step.command("release")
+@_experiment
+@_namespace
+@db_option
+@click.option("--lane", type=click.IntRange(min=0), required=True)
+@click.option("--iteration", type=click.IntRange(min=0), required=True)
+@click.option("--workflow", required=True, help="Name of the running Workflow.")
+def release(experiment: str, namespace: str, db_url: str | None, lane: int, iteration: int, workflow: str) -> None:
+    """Interrupt the trial (Workflow, lane, iteration) claimed, if it is still active: its task failed for good."""
+    from katib_flows.engine import interrupt_trial
+
+    runner = n.runner_of(workflow, lane, iteration)
+    with open_store(db_url) as store:
+        for mine in [t for t in store.active_trials(namespace, experiment) if t.runner == runner]:
+            interrupt_trial(store, namespace, mine.name, "its task failed after its retries")
+            click.echo(f"trial {mine.name} interrupted: its task failed after its retries; its place is free again")
 
 
 @step.command("finish")

@@ -115,12 +115,13 @@ def test_a_run_whose_experiment_reached_its_goal_triggers_none(airflow: Deployme
 
 def test_a_run_whose_task_failed_after_its_retries_triggers_none(airflow: Deployment, tmp_path: Path) -> None:
     # The first trial kills its `katib-flows step trial` process: that task fails (no retries), the other
-    # two slots run a trial each, and the experiment (no maxTrialCount) still needs trials. Two lanes: the
-    # killed trial holds one until `finish` interrupts it.
+    # two slots run a trial each, and the experiment (no maxTrialCount) still needs trials. One place under
+    # parallelTrialCount: the failed task's callback (`step release`) gives back the place its trial held,
+    # which the other slots would otherwise wait for until the run timed out.
     marker = tmp_path / "killed-once"
     script = 'if mkdir "$1" 2>/dev/null; then kill -9 "$PPID"; sleep 3; fi; echo "score=$2"'
     command = ["sh", "-c", script, "sh", str(marker), "${trialParameters.value}"]
-    document = _document("broken", parallel=2, trials=None, command=command)
+    document = _document("broken", parallel=1, trials=None, command=command)
     dag_id = _compiled(airflow, tmp_path, document, DagOptions(max_slots=3, retries=0))
     run_id = AirflowApi(airflow.url, username=USER, password=PASSWORD).trigger(dag_id, {}).run_id
     assert airflow.wait_run(dag_id, run_id, timeout=900)["state"] == "failed"

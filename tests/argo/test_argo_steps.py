@@ -55,7 +55,7 @@ class Steps:
         """Run ``verb``; for ``init``, the Workflow ``workflow`` holds ``spec`` as its experiment-spec argument."""
         self._count += 1
         outputs = self.tmp_path / f"out-{self._count}"
-        extra = [] if verb == "trial" else ["--outputs", str(outputs)]
+        extra = [] if verb in ("trial", "release") else ["--outputs", str(outputs)]
         if verb == "init":
             self.save_workflow(workflow, spec)
             extra += ["--workflow", workflow]
@@ -161,6 +161,19 @@ def test_suggest_says_wait_when_every_slot_is_busy_and_done_when_the_budget_is_c
     assert _suggest(steps, 0, 1)["status"] == "trial"
     done = _suggest(steps, 1, 1)
     assert done["status"] == "done" and done["next"] == "stop"
+
+
+def test_release_gives_back_the_place_of_the_trial_a_failed_task_claimed(steps: Steps) -> None:
+    steps("init", spec=_spec(experiment(max_trials=3, parallel=1)))
+    held = _suggest(steps, 0, 0)["trial"]  # its task then fails for good (Airflow), leaving it Running
+    assert _suggest(steps, 0, 1)["status"] == "wait"
+    assert steps("release", "--lane", "0", "--iteration", "1", "--workflow", "wf")[0] == 0  # nothing of its own
+    assert _suggest(steps, 0, 1)["status"] == "wait"
+    assert steps("release", "--lane", "0", "--iteration", "0", "--workflow", "wf")[0] == 0
+    with steps.store() as store:
+        trial = store.get_trial(NS, held)
+    assert trial.status is TrialStatus.KILLED and trial.reason == "TrialInterrupted"
+    assert _suggest(steps, 0, 1)["status"] == "trial"
 
 
 def test_trial_runs_records_and_is_a_no_op_when_retried(steps: Steps, capsys: pytest.CaptureFixture[str]) -> None:
