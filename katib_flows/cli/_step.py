@@ -53,6 +53,10 @@ _outputs = click.option(
     help="Folder for the output parameter files.",
 )
 
+# A lane's place in its generation: with the Workflow, the runner its claims are stamped with (``n.runner_of``).
+_lane = click.option("--lane", type=click.IntRange(min=0), required=True)
+_iteration = click.option("--iteration", type=click.IntRange(min=0), required=True)
+
 
 @click.group("step")
 def step() -> None:
@@ -207,8 +211,8 @@ def _register(store: Any, name: str, namespace: str, text: str) -> Any:
 @_experiment
 @_namespace
 @db_option
-@click.option("--lane", type=click.IntRange(min=0), required=True)
-@click.option("--iteration", type=click.IntRange(min=0), required=True)
+@_lane
+@_iteration
 @click.option("--iterations", type=click.IntRange(min=1), required=True, help="Iterations of a lane per generation.")
 @click.option("--workflow", required=True, help="Name of the running Workflow.")
 @click.option("--wait-seconds", type=click.FloatRange(min=0), default=60.0, show_default=True)
@@ -239,7 +243,7 @@ def suggest(
     runner = n.runner_of(workflow, lane, iteration)
     status, trial, why = n.STATUS_WAIT, n.NONE, ""
     with open_store(db_url) as store:
-        mine = next((t for t in store.active_trials(namespace, experiment) if t.runner == runner), None)
+        mine = _claimed(store, namespace, experiment, runner)
         if mine is not None and attempt > 1:
             interrupt_trial(store, namespace, mine.name, f"attempt {attempt - 1} of its task was lost")
             click.echo(f"trial {mine.name} interrupted: attempt {attempt - 1} of its task was lost; it runs again")
@@ -294,8 +298,8 @@ def trial(
 @_experiment
 @_namespace
 @db_option
-@click.option("--lane", type=click.IntRange(min=0), required=True)
-@click.option("--iteration", type=click.IntRange(min=0), required=True)
+@_lane
+@_iteration
 @click.option("--workflow", required=True, help="Name of the running Workflow.")
 def release(experiment: str, namespace: str, db_url: str | None, lane: int, iteration: int, workflow: str) -> None:
     """Interrupt the trial (Workflow, lane, iteration) claimed, if it is still active: its task failed for good."""
@@ -303,9 +307,16 @@ def release(experiment: str, namespace: str, db_url: str | None, lane: int, iter
 
     runner = n.runner_of(workflow, lane, iteration)
     with open_store(db_url) as store:
-        for mine in [t for t in store.active_trials(namespace, experiment) if t.runner == runner]:
+        mine = _claimed(store, namespace, experiment, runner)
+        if mine is not None:
             interrupt_trial(store, namespace, mine.name, "its task failed after its retries")
             click.echo(f"trial {mine.name} interrupted: its task failed after its retries; its place is free again")
+
+
+def _claimed(store: Any, namespace: str, experiment: str, runner: str) -> Any:
+    """The active trial ``runner`` (a Workflow's lane and iteration) claimed, or None; it claims at most one,
+    since a retried ``suggest`` finds it instead of claiming another."""
+    return next((t for t in store.active_trials(namespace, experiment) if t.runner == runner), None)
 
 
 @step.command("finish")
